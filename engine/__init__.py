@@ -1,0 +1,1 @@
+"""insats: a workflow engine for individual insatser in Swedish samordningsförbund."""

@@ -1,0 +1,72 @@
+"""`python -m engine ...`: validate, simulate, schema, and (with the API) serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from engine.core.loader import DefinitionError, load
+
+
+def _validate(args: argparse.Namespace) -> int:
+    failed = False
+    for path in args.files:
+        try:
+            definition = load(path)
+        except DefinitionError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(str(problem), file=sys.stderr)
+            print(f"{path}: {len(exc.problems)} fel", file=sys.stderr)
+        else:
+            print(f"{path}: OK ({definition.key}, {len(definition.phases)} faser)")
+    return 1 if failed else 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from engine.core.schema import definition_schema
+
+    print(json.dumps(definition_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from engine.simulate_cli import main_simulation
+
+    return main_simulation()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="insats: FINSAM-processmotor")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validera processdefinitioner (YAML)")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("schema", help="skriv ut JSON Schema för processdefinitioner")
+    p.set_defaults(func=_schema)
+
+    from engine.simulate_cli import add_simulate
+
+    add_simulate(sub)
+
+    p = sub.add_parser("run", help="det `make run` visar: simulering av FINSAM-definitionen")
+    p.set_defaults(func=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
