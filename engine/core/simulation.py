@@ -144,10 +144,11 @@ class _Sim:
         if guard.fact is not None and guard.fact not in s.facts:
             self.run(c.RecordFact(guard.fact, local_date(self.now), actor="simulering"))
         if guard.any_of:
-            for alt in guard.any_of:
-                if alt.anonymous is None or alt.anonymous == s.anonymous:
-                    self.satisfy(alt)
-                    break
+            # An alternative that names the participation mode fits best (anonymous: no consent).
+            fitting = [alt for alt in guard.any_of if alt.anonymous == s.anonymous]
+            fitting = fitting or [alt for alt in guard.any_of if alt.anonymous is None]
+            if fitting:
+                self.satisfy(fitting[0])
 
     def enter(self, target: str) -> None:
         phase = self.d.phase_by_id[self.s.phase]
