@@ -81,7 +81,8 @@ def test_too_many_extensions_are_refused_by_the_engine() -> None:
 
 def test_abort_in_a_phase_closes_the_case_there_with_avbrott() -> None:
     result = simulate(FINSAM, SimulationOptions(start=date(2026, 6, 15), abort_in="kartlaggning"))
-    assert result.state.closed and result.state.aborted
+    assert result.state.closed
+    assert result.state.aborted
     assert result.state.phase == "kartlaggning"
     assert not result.state.open_tasks()
 
@@ -133,7 +134,8 @@ def test_cli_simulate_prints_a_dated_agenda_and_fails_cleanly_on_a_bad_path() ->
         cwd=ROOT,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "2026-06-23" in ok.stdout and "Avslut: förvärvsarbete" in ok.stdout
+    assert "2026-06-23" in ok.stdout
+    assert "Avslut: förvärvsarbete" in ok.stdout
     bad = subprocess.run(
         [
             sys.executable,
