@@ -7,19 +7,20 @@ import json
 import sys
 from collections.abc import Sequence
 
-from engine.core.loader import DefinitionError, load
+from engine.core.loader import DefinitionError
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from engine.core.validation import validate_file
+
     failed = False
     for path in args.files:
-        try:
-            definition = load(path)
-        except DefinitionError as exc:
+        definition, problems = validate_file(path)
+        if problems or definition is None:
             failed = True
-            for problem in exc.problems:
+            for problem in problems:
                 print(str(problem), file=sys.stderr)
-            print(f"{path}: {len(exc.problems)} fel", file=sys.stderr)
+            print(f"{path}: {len(problems)} fel", file=sys.stderr)
         else:
             print(f"{path}: OK ({definition.key}, {len(definition.phases)} faser)")
     return 1 if failed else 0

@@ -73,7 +73,8 @@ def main_simulation() -> int:
     sub = parser.add_subparsers()
     add_simulate(sub)
     args = parser.parse_args(
-        ["simulate", str(path), "--start", "2026-06-15", "--sick-period-start", "2026-05-01", "--extend", "arbetstraning=1"]
+        ["simulate", str(path), "--start", "2026-06-15", "--sick-period-start", "2026-05-01"]
+        + ["--extend", "arbetstraning=1"]
     )
     result: int = args.func(args)
     return result

@@ -45,6 +45,10 @@ DurationField = Annotated[
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
+# A YAML boolean is written true or false: YAML 1.2 keeps ja/nej/on/off as text, and a strict bool
+# makes sure pydantic does not turn them into booleans behind the admin's back either.
+YamlBool = Annotated[bool, Field(strict=True)]
+
 STANDARD_PARTIES = ("af", "fk", "kommun", "region")
 
 
@@ -115,10 +119,10 @@ class Task(Strict):
         description="Varifrån fristen räknas: phase_start, case_start, fact:<fakta-id> eller task:<uppgifts-id> "
         "(uppgiften skapas när den uppgiften är klar)",
     )
-    blocking: bool = Field(default=True, description="Måste vara klar innan fasen kan lämnas")
+    blocking: YamlBool = Field(default=True, description="Måste vara klar innan fasen kan lämnas")
     reminders: list[DurationField] = Field(default_factory=list, description="Påminnelser före förfallodagen")
     escalation: Escalation | None = None
-    meeting: bool = Field(default=False, description="Uppgiften är ett möte (kallelse med kalenderinbjudan)")
+    meeting: YamlBool = Field(default=False, description="Uppgiften är ett möte (kallelse med kalenderinbjudan)")
 
 
 class FollowUp(Strict):
@@ -145,9 +149,9 @@ class Guard(Strict):
     consent: Literal["active"] | None = Field(default=None, description="Samtycke måste vara aktivt")
     consent_covers: list[Identifier] | None = Field(default=None, description="Samtycket måste omfatta dessa parter")
     decision: Literal["admitted", "not_admitted", "on_hold"] | None = None
-    tasks_done: bool | None = Field(default=None, description="Alla blockerande uppgifter i fasen är klara")
+    tasks_done: YamlBool | None = Field(default=None, description="Alla blockerande uppgifter i fasen är klara")
     fact: Identifier | None = Field(default=None, description="Ett faktum måste vara registrerat")
-    anonymous: bool | None = Field(default=None, description="Deltagaren är anonym (true) eller inte (false)")
+    anonymous: YamlBool | None = Field(default=None, description="Deltagaren är anonym (true) eller inte (false)")
     any_of: list[Guard] | None = None
 
 
@@ -195,11 +199,11 @@ class Rehabiliteringskedjan(Strict):
 
 
 class CalendarSettings(Strict):
-    de_facto_days_off: bool = Field(
+    de_facto_days_off: YamlBool = Field(
         default=True, description="Midsommarafton, julafton och nyårsafton räknas som lediga dagar"
     )
     extra_days_off: list[date] = Field(default_factory=list, description="Extra lediga dagar, ÅÅÅÅ-MM-DD")
-    reminders_on_working_days: bool = Field(
+    reminders_on_working_days: YamlBool = Field(
         default=True, description="Påminnelser som faller på helgdag flyttas till föregående arbetsdag"
     )
 

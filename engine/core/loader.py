@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from engine.core.definition import Definition
 
@@ -49,6 +50,14 @@ def to_plain(node: Any) -> Any:
     return node
 
 
+def format_path(loc: tuple[int | str, ...]) -> str:
+    """`phases[2].tasks[0].due`: where in the definition, as an admin would read it."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
 def line_of(root: Any, loc: tuple[int | str, ...]) -> int | None:
     """1-based line of the deepest node on `loc` that exists in the YAML tree."""
     node = root
@@ -69,51 +78,121 @@ def line_of(root: Any, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+# The most common messages of the YAML parser, said plainly in Swedish.
+_YAML_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("found duplicate key", "nyckeln förekommer två gånger i samma mappning"),
+    ("mapping values are not allowed here", "kolon på fel ställe (kanske saknas mellanslag eller citattecken)"),
+    ("cannot start any token", "tecknet kan inte börja ett värde; indrag görs med mellanslag, inte tabb"),
+    ("could not find expected ':'", "kolon (:) saknas efter nyckeln"),
+    ("expected <block end>", "fel indrag: raden hör inte ihop med raderna ovanför"),
+    ("expected ',' or ']'", "listan inom [ ] är inte avslutad"),
+    ("expected ',' or '}'", "mappningen inom { } är inte avslutad"),
+    ("found undefined alias", "okänt alias (*namn) utan motsvarande ankare (&namn)"),
+    ("found unexpected end of stream", "filen tar slut mitt i ett värde (citattecken som inte stängs?)"),
+    ("while scanning a quoted scalar", "citattecken som inte stängs"),
+    ("block sequence entries are not allowed", "listpunkt (-) på fel ställe"),
+)
+
+
+def _yaml_message(problem: str) -> str:
+    for needle, swedish in _YAML_MESSAGES:
+        if needle in problem:
+            return f"YAML-syntaxfel: {swedish} ({problem})"
+    return f"YAML-syntaxfel: {problem}"
+
+
 def parse_yaml(text: str, file: str) -> Any:
     try:
         return _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise DefinitionError([Problem(file, line, f"YAML-syntaxfel: {exc.problem or exc.context}")]) from None
+        problem = str(exc.problem or exc.context or "okänt fel")
+        raise DefinitionError([Problem(file, line, _yaml_message(problem))]) from None
+    except ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        message = f"otillåtet tecken (kod {exc.character!r}) i filen"
+        raise DefinitionError([Problem(file, line, message)]) from None
+    except YAMLError as exc:
+        raise DefinitionError([Problem(file, None, _yaml_message(str(exc)))]) from None
 
 
 def loads(text: str, file: str = "<definition>") -> Definition:
     """Parse and fully validate a definition; raises DefinitionError listing every problem."""
-    from engine.core.validation import validate_tree
+    from engine.core.validation import validate_text
 
-    root = parse_yaml(text, file)
-    definition, problems = validate_tree(root, file)
+    definition, problems = validate_text(text, file)
     if problems or definition is None:
         raise DefinitionError(problems)
     return definition
 
 
-def load(path: str | Path) -> Definition:
+def read_text(path: str | Path) -> str:
+    """A definition file's text; a DefinitionError saying plainly why it cannot be read."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise DefinitionError([Problem(str(p), None, "filen finns inte")]) from None
+    except IsADirectoryError:
+        raise DefinitionError([Problem(str(p), None, "är en katalog, inte en fil")]) from None
+    except PermissionError:
+        raise DefinitionError([Problem(str(p), None, "saknar behörighet att läsa filen")]) from None
     except OSError as exc:
-        raise DefinitionError([Problem(str(p), None, f"kan inte läsa filen: {exc.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise DefinitionError([Problem(str(p), None, "filen är inte UTF-8")]) from None
-    return loads(text, str(p))
+        raise DefinitionError([Problem(str(p), None, f"kan inte läsa filen ({exc.strerror})")]) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DefinitionError([Problem(str(p), line, "filen är inte kodad i UTF-8; spara den som UTF-8")]) from None
+
+
+def load(path: str | Path) -> Definition:
+    return loads(read_text(path), str(path))
 
 
 def model_problems(exc: ValidationError, root: Any, file: str) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        path = ".".join(str(x) for x in loc)
+        path = format_path(loc)
         msg = _message(err)
         problems.append(Problem(file, line_of(root, loc), msg, path))
     return problems
 
 
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_TYPE_MESSAGES = {
+    "string_type": "ska vara text",
+    "int_type": "ska vara ett heltal",
+    "int_parsing": "ska vara ett heltal",
+    "int_from_float": "ska vara ett heltal",
+    "float_type": "ska vara ett tal",
+    "float_parsing": "ska vara ett tal",
+    "bool_type": "ska vara true eller false",
+    "bool_parsing": "ska vara true eller false",
+    "list_type": "ska vara en lista",
+    "model_type": "ska vara en mappning (nyckel: värde)",
+    "model_attributes_type": "ska vara en mappning (nyckel: värde)",
+    "dict_type": "ska vara en mappning (nyckel: värde)",
+    "date_type": "ska vara ett datum, ÅÅÅÅ-MM-DD",
+    "date_parsing": "ska vara ett datum, ÅÅÅÅ-MM-DD",
+    "date_from_datetime_parsing": "ska vara ett datum, ÅÅÅÅ-MM-DD",
+    "date_from_datetime_inexact": "ska vara ett datum utan klockslag, ÅÅÅÅ-MM-DD",
+}
+
+
 def _message(err: Any) -> str:
     kind = err["type"]
     loc = err["loc"]
-    name = loc[-1] if loc else ""
+    names = [x for x in loc if isinstance(x, str)]
+    name = names[-1] if names else ""
+    ctx = err.get("ctx") or {}
+    given = err.get("input")
     if kind == "extra_forbidden":
         return f"okänt fält '{name}'"
     if kind == "missing":
@@ -121,14 +200,20 @@ def _message(err: Any) -> str:
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     if kind == "string_pattern_mismatch":
-        return f"'{err.get('input')}' är inte ett giltigt id (små bokstäver, siffror och _)"
+        return f"'{given}' är inte ett giltigt id (små bokstäver a-z, siffror och _, börjar med en bokstav)"
     if kind == "enum":
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"ogiltigt värde '{err.get('input')}', tillåtna: {expected}"
+        return f"ogiltigt värde {_show(given)} i '{name}', tillåtna: {ctx.get('expected', '')}"
     if kind == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"ogiltigt värde '{err.get('input')}', tillåtet: {expected}"
-    return f"{err['msg']}"
+        return f"ogiltigt värde {_show(given)} i '{name}', tillåtet: {ctx.get('expected', '')}"
+    if kind in _TYPE_MESSAGES:
+        return f"'{name}' {_TYPE_MESSAGES[kind]}, inte {_show(given)}"
+    if kind == "greater_than_equal":
+        return f"'{name}' ska vara minst {ctx.get('ge')}, inte {_show(given)}"
+    if kind == "less_than_equal":
+        return f"'{name}' får vara högst {ctx.get('le')}, inte {_show(given)}"
+    if kind == "string_too_long":
+        return f"'{name}' får vara högst {ctx.get('max_length')} tecken"
+    return f"'{name}': ogiltigt värde {_show(given)} ({err['msg']})"
 
 
 def definition_from_plain(data: Any) -> Definition:

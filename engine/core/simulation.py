@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from engine.core import commands as c
 from engine.core.decide import TZ, decide, local_date
-from engine.core.definition import Definition, Guard, Phase, PhaseKind
+from engine.core.definition import Definition, FactType, Guard, Phase, PhaseKind
 from engine.core.events import Decision, Event, Rejected
 from engine.core.state import CaseState
 
@@ -135,6 +136,17 @@ class _Sim:
         s = self.s
         return not any(t.is_open and t.phase == s.phase and t.spec is not None for t in s.tasks.values())
 
+    def _fact_value(self, fact: str) -> Any:
+        """A value of the fact's type: today for a date, a placeholder text, true, or 1."""
+        spec = self.d.fact_by_id.get(fact)
+        kind = spec.type if spec is not None else FactType.DATE
+        values: dict[FactType, Any] = {
+            FactType.TEXT: "simulerat värde",
+            FactType.BOOL: True,
+            FactType.NUMBER: 1,
+        }
+        return values.get(kind, local_date(self.now))
+
     def satisfy(self, guard: Guard) -> None:
         s = self.s
         if (guard.consent == "active" or guard.consent_covers) and not (s.consent and s.consent.active):
@@ -142,7 +154,7 @@ class _Sim:
         if guard.decision is not None and s.decision != guard.decision:
             self.run(c.DecideParticipation(guard.decision, actor="simulering"))
         if guard.fact is not None and guard.fact not in s.facts:
-            self.run(c.RecordFact(guard.fact, local_date(self.now), actor="simulering"))
+            self.run(c.RecordFact(guard.fact, self._fact_value(guard.fact), actor="simulering"))
         if guard.any_of:
             # An alternative that names the participation mode fits best (anonymous: no consent).
             fitting = [alt for alt in guard.any_of if alt.anonymous == s.anonymous]

@@ -1,34 +1,442 @@
-"""Cross-reference checks on a parsed definition: everything pydantic's shape check cannot see."""
+"""Every problem of a definition at once, each located at its YAML line.
+
+Two passes over the same parsed tree: pydantic checks the shape (unknown fields, types, durations),
+and `check_tree` checks what the shape cannot see: references between phases, tasks, parties,
+roles and facts, duplicate ids, reachability, and durations that contradict each other. The second
+pass reads the plain tree defensively, so it runs (and reports) even when the first one failed.
+"""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
+from ruamel.yaml.comments import CommentedMap
 
-from engine.core.definition import Definition
-from engine.core.loader import Problem, line_of, model_problems, to_plain
+from engine.core.definition import Definition, FactType, PhaseKind
+from engine.core.duration import Duration, DurationError, Unit
+from engine.core.loader import (
+    DefinitionError,
+    Problem,
+    format_path,
+    line_of,
+    model_problems,
+    parse_yaml,
+    read_text,
+    to_plain,
+)
+
+Loc = tuple[int | str, ...]
+Found = tuple[Loc, str]
+LineOf = Callable[[Loc], int | None]
+
+
+def validate_text(text: str, file: str) -> tuple[Definition | None, list[Problem]]:
+    """Parse YAML text and validate it; the definition is None unless there are no problems."""
+    try:
+        root = parse_yaml(text, file)
+    except DefinitionError as exc:
+        return None, exc.problems
+    return validate_tree(root, file)
+
+
+def validate_file(path: str) -> tuple[Definition | None, list[Problem]]:
+    try:
+        text = read_text(path)
+    except DefinitionError as exc:
+        return None, exc.problems
+    return validate_text(text, path)
 
 
 def validate_tree(root: Any, file: str) -> tuple[Definition | None, list[Problem]]:
-    if not hasattr(root, "items"):
-        return None, [Problem(file, 1, "definitionen ska vara en YAML-mappning (nyckel: värde)")]
+    if root is None:
+        return None, [
+            Problem(file, 1, "filen är tom; en definition behöver minst id, version, name, parties, start och phases")
+        ]
+    if not isinstance(root, CommentedMap | dict):
+        line = line_of(root, ()) or 1
+        return None, [Problem(file, line, "definitionen ska vara en YAML-mappning (nyckel: värde) på översta nivån")]
+    plain = to_plain(root)
+    problems: list[Problem] = []
+    definition: Definition | None = None
     try:
-        definition = Definition.model_validate(to_plain(root))
+        definition = Definition.model_validate(plain)
     except ValidationError as exc:
-        return None, model_problems(exc, root, file)
-    problems = [Problem(file, line_of(root, loc), msg, ".".join(map(str, loc))) for loc, msg in check(definition)]
-    return definition, problems
+        problems.extend(model_problems(exc, root, file))
+
+    def where(loc: Loc) -> int | None:
+        return line_of(root, loc)
+
+    for loc, msg in check_tree(plain, where):
+        problems.append(Problem(file, where(loc), msg, format_path(loc)))
+    unique = list(dict.fromkeys(problems))
+    unique.sort(key=lambda p: p.line or 0)
+    return (definition if not unique else None), unique
 
 
-def check(d: Definition) -> list[tuple[tuple[int | str, ...], str]]:
-    """Semantic problems as (location path, message)."""
-    out: list[tuple[tuple[int | str, ...], str]] = []
-    phase_ids = [p.id for p in d.phases]
-    if d.start not in phase_ids:
-        out.append((("start",), f"startfasen '{d.start}' finns inte"))
-    for i, p in enumerate(d.phases):
-        for j, t in enumerate(p.transitions):
-            if t.to not in phase_ids:
-                out.append((("phases", i, "transitions", j, "to"), f"övergång till okänd fas '{t.to}'"))
-    return out
+def check(d: Definition) -> list[Found]:
+    """Semantic problems of an already built definition, as (location path, message)."""
+    return check_tree(d.model_dump(mode="json"))
+
+
+def check_tree(data: Any, line: LineOf | None = None) -> list[Found]:
+    """Semantic problems of a plain (dict/list) definition tree, as (location path, message)."""
+    if not isinstance(data, dict):
+        return []
+    return _Checker(data, line or (lambda _loc: None)).run()
+
+
+def _hint(value: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
+    return f" (menade du '{close[0]}'?)" if close else ""
+
+
+def _duration(value: Any) -> Duration | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return Duration.parse(value)
+    except DurationError:
+        return None
+
+
+def _shorter(a: Duration, b: Duration) -> bool:
+    """a is strictly shorter than b (exact in one unit, approximate across units)."""
+    if a.unit is b.unit:
+        return a.amount < b.amount
+    if {a.unit, b.unit} == {Unit.DAYS, Unit.WEEKS}:
+        days = {Unit.DAYS: 1, Unit.WEEKS: 7}
+        return a.amount * days[a.unit] < b.amount * days[b.unit]
+    return a.approx_days() < b.approx_days()
+
+
+def _dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield i, item
+
+
+_DUE_FROM_HELP = "använd phase_start, case_start, fact:<fakta-id> eller task:<uppgifts-id>"
+
+
+class _Checker:
+    def __init__(self, data: dict[str, Any], line: LineOf) -> None:
+        self.data = data
+        self.line = line
+        self.out: list[Found] = []
+        self.parties: dict[str, Loc] = {}
+        self.roles: dict[str, Loc] = {}
+        self.facts: dict[str, tuple[Loc, Any]] = {}
+        self.phases: dict[str, tuple[Loc, dict[str, Any]]] = {}
+        self.first: dict[tuple[str, str], Loc] = {}
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.out.append((loc, message))
+
+    def run(self) -> list[Found]:
+        self._ids()
+        self._roles()
+        self._phases()
+        self._graph()
+        self._global_timers()
+        self._rehab()
+        self._lists()
+        return self.out
+
+    # --- ids ----------------------------------------------------------------------------
+
+    def _unique(self, kind: str, ident: Any, loc: Loc, what: str) -> bool:
+        """Record an id of a kind; report it when it is already taken. True when it is new."""
+        if not isinstance(ident, str):
+            return False
+        first = self.first.get((kind, ident))
+        if first is not None:
+            first_line = self.line(first)
+            at = f" (första gången på rad {first_line})" if first_line is not None else ""
+            self.add(loc, f"{what} '{ident}' finns redan{at}; id måste vara unika")
+            return False
+        self.first[(kind, ident)] = loc
+        return True
+
+    def _ids(self) -> None:
+        d = self.data
+        for i, p in _dicts(d.get("parties")):
+            loc: Loc = ("parties", i, "id")
+            if self._unique("party", p.get("id"), loc, "parten"):
+                self.parties[p["id"]] = loc
+        for i, r in _dicts(d.get("roles")):
+            loc = ("roles", i, "id")
+            ident = r.get("id")
+            if isinstance(ident, str) and ident in self.parties:
+                self.add(loc, f"rollen '{ident}' har samma id som en part; välj ett annat id för rollen")
+                continue
+            if self._unique("role", ident, loc, "rollen"):
+                self.roles[r["id"]] = loc
+        for i, f in _dicts(d.get("facts")):
+            loc = ("facts", i, "id")
+            if self._unique("fact", f.get("id"), loc, "faktumet"):
+                self.facts[f["id"]] = (loc, f.get("type", FactType.DATE.value))
+        for i, ph in _dicts(d.get("phases")):
+            loc = ("phases", i, "id")
+            if self._unique("phase", ph.get("id"), loc, "fasen"):
+                self.phases[ph["id"]] = (loc, ph)
+            for j, t in _dicts(ph.get("tasks")):
+                tloc: Loc = ("phases", i, "tasks", j, "id")
+                self._unique("task", t.get("id"), tloc, "uppgiften")
+
+    def _roles(self) -> None:
+        for i, r in _dicts(self.data.get("roles")):
+            party = r.get("party")
+            if not isinstance(party, str) or party in self.parties:
+                continue
+            if party in self.roles:
+                self.add(("roles", i, "party"), f"rollen tillhör '{party}', som är en roll; ange en part")
+            else:
+                self.add(("roles", i, "party"), f"rollen tillhör okänd part '{party}'{_hint(party, self.parties)}")
+
+    # --- references ---------------------------------------------------------------------
+
+    def _who(self, loc: Loc, value: Any) -> None:
+        """A responsible or notified party or role."""
+        if not isinstance(value, str) or value in self.parties or value in self.roles:
+            return
+        known = [*self.parties, *self.roles]
+        self.add(loc, f"okänd part eller roll '{value}'{_hint(value, known)}")
+
+    def _phase_ref(self, loc: Loc, value: Any, message: str) -> None:
+        if isinstance(value, str) and value not in self.phases:
+            self.add(loc, f"{message} '{value}'{_hint(value, self.phases)}")
+
+    def _fact_ref(self, loc: Loc, value: Any, message: str, need_date: bool = False) -> None:
+        if not isinstance(value, str):
+            return
+        if value not in self.facts:
+            self.add(loc, f"{message} '{value}'{_hint(value, self.facts)}")
+        elif need_date and self.facts[value][1] != FactType.DATE.value:
+            self.add(loc, f"faktumet '{value}' är av typen {self.facts[value][1]}, men här behövs ett datum (date)")
+
+    def _guard(self, loc: Loc, guard: Any) -> None:
+        if not isinstance(guard, dict):
+            return
+        self._fact_ref((*loc, "fact"), guard.get("fact"), "villkoret nämner okänt faktum")
+        covers = guard.get("consent_covers")
+        if isinstance(covers, list):
+            for k, party in enumerate(covers):
+                if not isinstance(party, str) or party in self.parties:
+                    continue
+                if party in self.roles:
+                    self.add((*loc, "consent_covers", k), f"'{party}' är en roll; samtycket omfattar parter")
+                else:
+                    hint = _hint(party, self.parties)
+                    self.add((*loc, "consent_covers", k), f"samtycket ska omfatta okänd part '{party}'{hint}")
+            self._duplicates((*loc, "consent_covers"), covers, "parten")
+        for k, alt in _dicts(guard.get("any_of")):
+            self._guard((*loc, "any_of", k), alt)
+
+    # --- phases and tasks ---------------------------------------------------------------
+
+    def _phases(self) -> None:
+        for i, ph in _dicts(self.data.get("phases")):
+            base: Loc = ("phases", i)
+            task_ids = {t["id"]: j for j, t in _dicts(ph.get("tasks")) if isinstance(t.get("id"), str)}
+            for j, t in _dicts(ph.get("tasks")):
+                self._task((*base, "tasks", j), t, task_ids)
+            self._task_chains(base, ph, task_ids)
+            for j, tr in _dicts(ph.get("transitions")):
+                self._phase_ref((*base, "transitions", j, "to"), tr.get("to"), "övergång till okänd fas")
+                self._guard((*base, "transitions", j, "when"), tr.get("when"))
+            self._phase_length(base, ph)
+
+    def _task(self, loc: Loc, t: dict[str, Any], task_ids: dict[str, int]) -> None:
+        self._who((*loc, "responsible"), t.get("responsible"))
+        esc = t.get("escalation")
+        if isinstance(esc, dict):
+            self._who((*loc, "escalation", "to"), esc.get("to"))
+        src = t.get("due_from", "phase_start")
+        if isinstance(src, str) and src not in ("phase_start", "case_start"):
+            kind, sep, ref = src.partition(":")
+            if not sep or kind not in ("fact", "task") or not ref:
+                self.add((*loc, "due_from"), f"okänd startpunkt för fristen '{src}'; {_DUE_FROM_HELP}")
+            elif kind == "fact":
+                self._fact_ref((*loc, "due_from"), ref, "fristen räknas från okänt faktum", need_date=True)
+            elif ref not in task_ids:
+                self.add(
+                    (*loc, "due_from"),
+                    f"fristen räknas från uppgiften '{ref}', som inte finns i samma fas{_hint(ref, task_ids)}",
+                )
+            elif ref == t.get("id"):
+                self.add((*loc, "due_from"), "uppgiften kan inte räkna sin frist från sig själv")
+        due_raw = t.get("due")
+        due = _duration(due_raw)
+        reminders = t.get("reminders")
+        if isinstance(reminders, list) and reminders and due_raw is None:
+            self.add((*loc, "reminders"), "påminnelser kräver en frist (due) att påminna om")
+        if due is not None and isinstance(reminders, list):
+            for k, raw in enumerate(reminders):
+                r = _duration(raw)
+                if r is not None and not _shorter(r, due):
+                    self.add(
+                        (*loc, "reminders", k),
+                        f"påminnelsen '{raw}' före förfallodagen är inte kortare än fristen '{due_raw}'",
+                    )
+        if isinstance(esc, dict) and due_raw is None:
+            self.add((*loc, "escalation"), "eskalering kräver en frist (due) att eskalera efter")
+
+    def _task_chains(self, base: Loc, ph: dict[str, Any], task_ids: dict[str, int]) -> None:
+        """Tasks that wait for each other in a circle (task:<id>) are never created."""
+        after: dict[str, str] = {}
+        for _, t in _dicts(ph.get("tasks")):
+            src = t.get("due_from")
+            if isinstance(t.get("id"), str) and isinstance(src, str) and src.startswith("task:"):
+                after[t["id"]] = src[5:]
+        for start, j in task_ids.items():
+            seen = [start]
+            node = after.get(start)
+            while node is not None and node in after and node not in seen:
+                seen.append(node)
+                node = after[node]
+            if node == start and len(seen) > 1:
+                circle = " → ".join([*seen, start])
+                self.add(
+                    (*base, "tasks", j, "due_from"),
+                    f"uppgifterna väntar på varandra i en cirkel ({circle}) och skapas aldrig",
+                )
+
+    def _phase_length(self, base: Loc, ph: dict[str, Any]) -> None:
+        max_raw = ph.get("max_length")
+        max_length = _duration(max_raw)
+        if max_length is not None and max_length.amount == 0:
+            self.add((*base, "max_length"), "max_length måste vara längre än 0")
+        ext = ph.get("extension")
+        if isinstance(ext, dict):
+            if max_raw is None:
+                self.add((*base, "extension"), "förlängning (extension) kräver att fasen har max_length")
+            step = _duration(ext.get("step"))
+            if step is not None and step.amount == 0:
+                self.add((*base, "extension", "step"), "förlängningens steg måste vara längre än 0")
+            up_to = _duration(ext.get("up_to"))
+            if up_to is not None and max_length is not None and not _shorter(max_length, up_to):
+                self.add(
+                    (*base, "extension", "up_to"),
+                    f"förlängning upp till '{ext.get('up_to')}' är inte längre än fasens max_length '{max_raw}'",
+                )
+        fu = ph.get("follow_up")
+        if isinstance(fu, dict):
+            self._who((*base, "follow_up", "responsible"), fu.get("responsible"))
+            every = _duration(fu.get("every"))
+            if every is not None and every.amount == 0:
+                self.add((*base, "follow_up", "every"), "uppföljningens intervall måste vara längre än 0")
+        mr = ph.get("midpoint_review")
+        if isinstance(mr, dict):
+            self._who((*base, "midpoint_review", "responsible"), mr.get("responsible"))
+            if max_raw is None:
+                self.add((*base, "midpoint_review"), "halvtidsavstämning kräver att fasen har max_length")
+        if "notify_on_max_length" in ph:
+            self._who((*base, "notify_on_max_length"), ph.get("notify_on_max_length"))
+            if max_raw is None:
+                self.add((*base, "notify_on_max_length"), "notify_on_max_length kräver att fasen har max_length")
+
+    # --- the graph of phases ------------------------------------------------------------
+
+    def _graph(self) -> None:
+        start = self.data.get("start")
+        if isinstance(start, str) and start not in self.phases:
+            self.add(("start",), f"startfasen '{start}' finns inte{_hint(start, self.phases)}")
+        if not self.phases:
+            return
+        edges: dict[str, set[str]] = {p: set() for p in self.phases}
+        for pid, (_, ph) in self.phases.items():
+            for _, tr in _dicts(ph.get("transitions")):
+                to = tr.get("to")
+                if isinstance(to, str) and to in self.phases:
+                    edges[pid].add(to)
+        if isinstance(start, str) and start in self.phases:
+            reached = _closure({start}, edges)
+            for pid, (loc, _) in self.phases.items():
+                if pid not in reached:
+                    self.add(loc, f"fasen '{pid}' kan inte nås från startfasen '{start}'")
+        exits = {pid for pid, (_, ph) in self.phases.items() if ph.get("kind") == PhaseKind.EXIT.value}
+        if not exits:
+            self.add(("phases",), "det finns ingen avslutsfas (kind: exit); ett ärende måste kunna avslutas")
+            return
+        backwards: dict[str, set[str]] = {p: set() for p in self.phases}
+        for src, targets in edges.items():
+            for to in targets:
+                backwards[to].add(src)
+        can_exit = _closure(exits, backwards)
+        for pid, (loc, _) in self.phases.items():
+            if pid not in can_exit:
+                self.add(loc, f"från fasen '{pid}' finns ingen väg till en avslutsfas (kind: exit)")
+
+    # --- timers, rehabiliteringskedjan, lists -----------------------------------------------
+
+    def _global_timers(self) -> None:
+        timers = self.data.get("global_timers")
+        if not isinstance(timers, dict):
+            return
+        for name in ("no_contact", "max_time"):
+            gt = timers.get(name)
+            if isinstance(gt, dict):
+                self._who(("global_timers", name, "notify"), gt.get("notify"))
+                self._phase_ref(("global_timers", name, "starts_in"), gt.get("starts_in"), "timern startar i okänd fas")
+
+    def _rehab(self) -> None:
+        rk = self.data.get("rehabiliteringskedjan")
+        if not isinstance(rk, dict):
+            return
+        self._fact_ref(
+            ("rehabiliteringskedjan", "fact"),
+            rk.get("fact"),
+            "rehabiliteringskedjan räknas från okänt faktum",
+            need_date=True,
+        )
+        if "notify" in rk:
+            self._who(("rehabiliteringskedjan", "notify"), rk.get("notify"))
+        elif "fk" not in self.parties and "fk" not in self.roles:
+            self.add(
+                ("rehabiliteringskedjan",),
+                "rehabiliteringskedjan aviserar 'fk' som standard, men 'fk' är ingen part här; ange notify",
+            )
+        checkpoints = rk.get("checkpoints")
+        if isinstance(checkpoints, list):
+            self._duplicates(("rehabiliteringskedjan", "checkpoints"), checkpoints, "kontrollpunkten")
+
+    def _lists(self) -> None:
+        d = self.data
+        for key, what in (
+            ("avbrott_reasons", "avbrottsorsaken"),
+            ("outcomes", "utfallet"),
+            ("reasons_required_for", "utfallet"),
+        ):
+            value = d.get(key)
+            if isinstance(value, list):
+                self._duplicates((key,), value, what)
+        outcomes, required = d.get("outcomes"), d.get("reasons_required_for")
+        if isinstance(outcomes, list) and isinstance(required, list):
+            for k, o in enumerate(required):
+                if isinstance(o, str) and o not in outcomes:
+                    self.add(("reasons_required_for", k), f"utfallet '{o}' kräver orsak men finns inte bland outcomes")
+
+    def _duplicates(self, loc: Loc, values: list[Any], what: str) -> None:
+        seen: set[Any] = set()
+        for k, v in enumerate(values):
+            if not isinstance(v, str | int) or isinstance(v, bool):
+                continue
+            if v in seen:
+                shown = f"'{v}'" if isinstance(v, str) else str(v)
+                self.add((*loc, k), f"{what} {shown} står två gånger i listan")
+            seen.add(v)
+
+
+def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
