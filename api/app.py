@@ -1,0 +1,233 @@
+"""The composition root of the HTTP service: settings → services → FastAPI app.
+
+`create_app()` refuses to start on an unmigrated database (the store's `check_migrated`), so a
+forgotten `python -m engine db upgrade` is a clear message at start-up, not a 500 later.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api import problems
+from api.auth import build_authenticator
+from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
+
+API_VERSION = "1.0.0"
+API_RELEASED = "2026-11-25"
+API_PREFIX = "/api/v1"
+CONTACT = {"name": "insats-projektet", "email": "insats@example.org", "url": "https://insats.example"}
+LICENCE = {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}
+
+DESCRIPTION = """\
+**Svenska.** REST-API för individuella insatser i samordningsförbund (FINSAM, lag 2003:1210):
+aktualisering, samtycke, beslut, faser, uppgifter till parterna (AF, FK, kommun, region),
+tidslinje, händelseflöde för integrationer, processdefinitioner och loggkontroll. Följer DIGG:s
+REST API-profil: `/api/v1`, snake_case, datum i RFC 3339 UTC, sidindelning med `limit`/`page`,
+fel som RFC 9457 problem+json med en stabil `type` per felkod. Personnummer skickas aldrig i en
+URL: sök med `POST /api/v1/persons/search`. Kommandon på ett ärende kräver `If-Match` med
+ärendets `ETag`; `Idempotency-Key` gör omförsök säkra. Varje läsning av personuppgifter loggas.
+
+**English.** REST API for individual rehabilitation interventions run by Swedish coordination
+associations: referral, consent, participation decision, phases, tasks for the parties, case
+timeline, an event feed for integrations, process definitions and the access log. Follows DIGG's
+REST API profile. Authenticate with `Authorization: Bearer <JWT>` (OAuth 2 client credentials at
+`POST /api/v1/token` in the embedded default) or, for party systems, `X-API-Key`.
+"""
+
+TAGS = [
+    {"name": "api-info", "description": "Om API:et / about the API"},
+    {"name": "auth", "description": "Token (OAuth 2 client credentials) / authentication"},
+    {"name": "cases", "description": "Ärenden: aktualisering till avslut / cases from referral to exit"},
+    {"name": "tasks", "description": "Uppgifter till min part / my party's task inbox"},
+    {"name": "persons", "description": "Personsök (POST) / person search"},
+    {"name": "definitions", "description": "Processdefinitioner / process definitions"},
+    {"name": "events", "description": "Händelseflöde för integrationer / event feed"},
+    {"name": "access-log", "description": "Loggkontroll / access log review (auditors)"},
+]
+
+_PNR = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+
+
+def looks_like_personnummer(text: str) -> bool:
+    """A Luhn-valid 10/12-digit number with a plausible date (or samordningsnummer day+60)."""
+    for m in _PNR.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))[-10:]
+        month, day = int(digits[2:4]), int(digits[4:6])
+        if not 1 <= month <= 12 or not (1 <= day <= 31 or 61 <= day <= 91):
+            continue
+        total = 0
+        for i, ch in enumerate(digits[:9]):
+            n = int(ch) * (2 if i % 2 == 0 else 1)
+            total += n - 9 if n > 9 else n
+        if (10 - total % 10) % 10 == int(digits[9]):
+            return True
+    return False
+
+
+class PersonnummerGuard:
+    """Rejects any request with a personnummer in its path or query string (DIGG: it ends up in logs)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            from urllib.parse import unquote
+
+            raw = unquote(scope.get("path", "")) + "?" + unquote(scope.get("query_string", b"").decode("latin-1"))
+            if looks_like_personnummer(raw):
+                response = problems.problem_response(
+                    None,
+                    400,
+                    "personnummer_in_url",
+                    "Personnummer får inte skickas i en URL; använd POST /api/v1/persons/search",
+                    instance="(borttaget / redacted)",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _RedactPersonnummer(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                _PNR.sub("[personnummer]", a) if isinstance(a, str) and looks_like_personnummer(a) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        return True
+
+
+def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=TAGS,
+            contact=CONTACT,
+            license_info=LICENCE,
+            servers=[{"url": "/", "description": "Den här servern / this server"}],
+        )
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        comps["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in comps["Problem"].pop("$defs", {}).items():
+            comps.setdefault(name, sub)
+        comps.pop("HTTPValidationError", None)
+        comps.pop("ValidationError", None)
+        for path_item in schema.get("paths", {}).values():
+            for op in path_item.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                responses = op["responses"]
+                for status in ("400", "401", "403", "404", "422", "500"):
+                    if status in responses or status == "422":
+                        responses[status] = _problem_doc(int(status))
+                    else:
+                        responses.setdefault(status, _problem_doc(int(status)))
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
+def _problem_doc(status: int) -> dict[str, Any]:
+    code = problems.STATUS_CODES.get(status, "bad_request")
+    title = problems.TITLES.get(code, problems._default_title(status))
+    return {
+        "description": title,
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": {
+                    "type": PROBLEM_BASE + code,
+                    "title": title,
+                    "status": status,
+                    "detail": "…",
+                    "instance": "/api/v1/cases/3f2a9c",
+                    "code": code,
+                },
+            }
+        },
+    }
+
+
+def create_app(settings: Any = None, services: Any = None, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings (database URL, key dir) and a fake clock."""
+    from engine.settings import get_settings
+
+    settings = settings or get_settings()
+    service_error: type[Exception] | None
+    try:
+        from engine.service.errors import ServiceError
+
+        service_error = ServiceError
+    except ImportError:  # pragma: no cover - only while the service layer is being written
+        service_error = None
+
+    if services is None:
+        from engine.service.app import build_services
+
+        from engine.adapters.store.db import make_engine
+        from engine.adapters.store.migrate import check_migrated
+
+        engine = make_engine(settings.database_url)
+        try:
+            check_migrated(engine)  # raises DatabaseNotMigrated naming `python -m engine db upgrade`
+        finally:
+            engine.dispose()
+        services = build_services(settings, clock=clock)
+
+    app = FastAPI(
+        title="insats API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        contact=CONTACT,
+        license_info=LICENCE,
+        openapi_url=API_PREFIX + "/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_tags=TAGS,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.authenticator = build_authenticator(settings)
+    app.state.clock = clock
+
+    problems.install(app, service_error)
+
+    from api.routers import access_log, cases, definitions, events, meta, persons, tasks
+
+    for router in (
+        meta.router,
+        cases.router,
+        tasks.router,
+        persons.router,
+        definitions.router,
+        events.router,
+        access_log.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.middleware("http")
+    async def _no_store(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        if request.url.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_middleware(PersonnummerGuard)
+    app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
+    logging.getLogger("uvicorn.access").addFilter(_RedactPersonnummer())
+    return app

@@ -1,0 +1,315 @@
+"""Who is calling: bearer JWTs (party systems and persons) or an API key header (party systems).
+
+Production: tokens come from the region's or kommun's identity provider and are verified against
+the configured issuer, audience and JWKS URL (`JWKS_URL`, `JWT_ISSUER`, `JWT_AUDIENCE`).
+Embedded default (no JWKS URL): the app is its own small authorisation server. At first start it
+generates an RS256 key pair and a set of demo clients into `settings.key_dir` (var/keys, never
+committed); `POST /api/v1/token` implements the OAuth 2 client-credentials grant for them, and a
+client's API key may be sent in `X-API-Key` instead of a bearer token.
+
+Claims → `Caller`: `sub` → user_id, `kind`, `party`, `roles`, `name`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import ApiError
+from engine.service.access import Caller
+
+EMBEDDED_ISSUER = "insats-embedded"
+EMBEDDED_AUDIENCE = "insats-api"
+KINDS = ("party_system", "handlaggare", "samordnare", "forbund_admin", "auditor")
+PARTIES = ("af", "fk", "kommun", "region")
+
+bearer_scheme = HTTPBearer(auto_error=False, description="OAuth 2 bearer-token (JWT)")
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="API-nyckel för partssystem")
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """A client or person known to the embedded default (what an IdP would hold in production)."""
+
+    client_id: str
+    kind: str
+    party: str | None
+    roles: tuple[str, ...] = ()
+    name: str = ""
+    secret: str | None = None
+    api_key: str | None = None
+
+    def caller(self) -> Caller:
+        return Caller(user_id=self.client_id, kind=self.kind, party=self.party, roles=self.roles, name=self.name)
+
+
+DEMO_IDENTITIES: tuple[DemoClient, ...] = (
+    DemoClient("af-system", "party_system", "af", (), "Arbetsförmedlingens ärendesystem"),
+    DemoClient("fk-system", "party_system", "fk", (), "Försäkringskassans ärendesystem"),
+    DemoClient("kommun-system", "party_system", "kommun", (), "Kommunens verksamhetssystem"),
+    DemoClient("region-system", "party_system", "region", (), "Regionens journalsystem"),
+    DemoClient("anna.handlaggare@af", "handlaggare", "af", (), "Anna Andersson (AF)"),
+    DemoClient("fredrik.handlaggare@fk", "handlaggare", "fk", (), "Fredrik Berg (FK)"),
+    DemoClient(
+        "sara.samordnare@kommun",
+        "samordnare",
+        "kommun",
+        ("samordnare", "teamledare", "samverkansteam", "handledare"),
+        "Sara Lind (samordnare)",
+    ),
+    DemoClient("rut.rehab@region", "handlaggare", "region", ("rehabkoordinator",), "Rut Holm (region)"),
+    DemoClient("forbund.admin", "forbund_admin", None, (), "Förbundsadministratör"),
+    DemoClient("ida.auditor", "auditor", None, (), "Ida Granskare (loggkontroll)"),
+)
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass
+class Authenticator:
+    """Issues and verifies tokens; holds the embedded key pair and demo clients."""
+
+    issuer: str
+    audience: str
+    private_key: Any = None
+    public_key: Any = None
+    kid: str = ""
+    jwks_client: Any = None
+    clients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token_ttl: int = 3600
+
+    @property
+    def embedded(self) -> bool:
+        return self.jwks_client is None
+
+    # --- issuing (embedded only) --------------------------------------------------------
+
+    def issue(self, who: DemoClient | Caller, ttl: int | None = None, now: float | None = None) -> str:
+        if self.private_key is None:
+            raise ApiError("unsupported_grant_type", "Tokens utfärdas av den externa identitetsleverantören", 400)
+        issued = int(now if now is not None else time.time())
+        user_id = who.client_id if isinstance(who, DemoClient) else who.user_id
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user_id,
+            "iat": issued,
+            "nbf": issued - 5,
+            "exp": issued + (ttl or self.token_ttl),
+            "kind": who.kind,
+            "party": who.party,
+            "roles": list(who.roles),
+            "name": who.name,
+        }
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid})
+
+    def client_credentials(self, client_id: str, client_secret: str) -> DemoClient:
+        entry = self.clients.get(client_id)
+        if entry is None or not entry.get("secret_sha256"):
+            raise ApiError("invalid_client", "Okänd klient eller fel hemlighet", 401)
+        if not hmac.compare_digest(entry["secret_sha256"], _hash(client_secret)):
+            raise ApiError("invalid_client", "Okänd klient eller fel hemlighet", 401)
+        return _client_from_entry(client_id, entry)
+
+    def by_api_key(self, api_key: str) -> Caller:
+        digest = _hash(api_key)
+        for client_id, entry in self.clients.items():
+            stored = entry.get("api_key_sha256")
+            if stored and hmac.compare_digest(stored, digest):
+                return _client_from_entry(client_id, entry).caller()
+        raise ApiError("invalid_token", "Okänd API-nyckel", 401, headers={"WWW-Authenticate": "Bearer"})
+
+    # --- verifying ------------------------------------------------------------------------
+
+    def verify(self, token: str) -> Caller:
+        try:
+            if self.jwks_client is not None:
+                key: Any = self.jwks_client.get_signing_key_from_jwt(token).key
+            else:
+                key = self.public_key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256", "ES256", "PS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise _invalid("Token har gått ut / token expired") from exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise _invalid(f"Ogiltig token: {exc}") from exc
+        return caller_from_claims(claims)
+
+    def jwks(self) -> dict[str, Any]:
+        if self.public_key is None:
+            return {"keys": []}
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.public_key))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return {"keys": [jwk]}
+
+
+def _invalid(detail: str) -> ApiError:
+    return ApiError("invalid_token", detail, 401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    kind = claims.get("kind")
+    party = claims.get("party")
+    roles = claims.get("roles") or ()
+    if kind not in KINDS:
+        raise _invalid(f"Okänd anroparstyp i token: {kind!r}")
+    if party is not None and party not in PARTIES:
+        raise _invalid(f"Okänd part i token: {party!r}")
+    if kind in ("party_system", "handlaggare", "samordnare") and party is None:
+        raise _invalid("Token saknar part")
+    if isinstance(roles, str):
+        roles = roles.split()
+    return Caller(
+        user_id=str(claims["sub"]),
+        kind=str(kind),
+        party=party,
+        roles=tuple(str(r) for r in roles),
+        name=str(claims.get("name") or ""),
+    )
+
+
+def _client_from_entry(client_id: str, entry: dict[str, Any]) -> DemoClient:
+    return DemoClient(
+        client_id=client_id,
+        kind=entry["kind"],
+        party=entry.get("party"),
+        roles=tuple(entry.get("roles") or ()),
+        name=entry.get("name", ""),
+    )
+
+
+# --- key material on disk (embedded default) ------------------------------------------------
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def load_or_create_keys(key_dir: Path) -> tuple[Any, Any, str]:
+    """The embedded RS256 key pair; generated on first start, reused afterwards."""
+    private_path = key_dir / "jwt-private.pem"
+    if not private_path.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        tmp = private_path.with_suffix(".tmp")
+        _write_private(tmp, pem)
+        os.replace(tmp, private_path)
+    private_key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+    public_key = private_key.public_key()
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    kid = hashlib.sha256(der).hexdigest()[:16]
+    return private_key, public_key, kid
+
+
+def load_or_create_clients(key_dir: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+    """Demo clients: hashed secrets in clients.json, the plain ones in demo-secrets.json (0600).
+
+    The plain secrets are kept only so `make run` can print them for the README walk-through;
+    a real deployment uses an external IdP and has neither file.
+    """
+    clients_path = key_dir / "clients.json"
+    secrets_path = key_dir / "demo-secrets.json"
+    if clients_path.exists():
+        clients = json.loads(clients_path.read_text())
+        plain = json.loads(secrets_path.read_text()) if secrets_path.exists() else {}
+        return clients, plain
+    clients: dict[str, dict[str, Any]] = {}
+    plain: dict[str, dict[str, str]] = {}
+    for ident in DEMO_IDENTITIES:
+        entry: dict[str, Any] = {
+            "kind": ident.kind,
+            "party": ident.party,
+            "roles": list(ident.roles),
+            "name": ident.name,
+        }
+        if ident.kind == "party_system":
+            secret = secrets.token_urlsafe(24)
+            api_key = "ik_" + secrets.token_urlsafe(24)
+            entry["secret_sha256"] = _hash(secret)
+            entry["api_key_sha256"] = _hash(api_key)
+            plain[ident.client_id] = {"client_secret": secret, "api_key": api_key}
+        clients[ident.client_id] = entry
+    _write_private(secrets_path, json.dumps(plain, indent=2).encode())
+    _write_private(clients_path, json.dumps(clients, indent=2, ensure_ascii=False).encode())
+    return clients, plain
+
+
+def build_authenticator(settings: Any) -> Authenticator:
+    jwks_url = getattr(settings, "jwks_url", None)
+    if jwks_url:
+        return Authenticator(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience or EMBEDDED_AUDIENCE,
+            jwks_client=jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300),
+        )
+    key_dir = Path(getattr(settings, "key_dir", "var/keys"))
+    private_key, public_key, kid = load_or_create_keys(key_dir)
+    clients, _ = load_or_create_clients(key_dir)
+    return Authenticator(
+        issuer=getattr(settings, "jwt_issuer", None) or EMBEDDED_ISSUER,
+        audience=getattr(settings, "jwt_audience", None) or EMBEDDED_AUDIENCE,
+        private_key=private_key,
+        public_key=public_key,
+        kid=kid,
+        clients=clients,
+    )
+
+
+# --- FastAPI dependencies -------------------------------------------------------------------
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    auth: Authenticator = request.app.state.authenticator
+    return auth
+
+
+def get_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Caller:
+    auth = get_authenticator(request)
+    if credentials is not None and credentials.credentials:
+        caller = auth.verify(credentials.credentials)
+    elif api_key:
+        caller = auth.by_api_key(api_key)
+    else:
+        raise ApiError(
+            "unauthenticated",
+            "Ange en bearer-token (Authorization: Bearer …) eller X-API-Key",
+            401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    request.state.caller = caller
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
+AuthDep = Annotated[Authenticator, Depends(get_authenticator)]

@@ -1,0 +1,395 @@
+"""Cases: referral to exit. Every command takes `If-Match` (the case ETag) and an optional
+`Idempotency-Key`; every response carries the new `ETag`. Access rules and the access log live in
+the service layer; this module only translates HTTP to service calls."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Response
+
+from api.convert import case_response, page
+from api.deps import (
+    CurrentCaller,
+    ExpectedVersion,
+    IdempotencyKey,
+    Limit,
+    OptionalVersion,
+    PageNo,
+    Purpose,
+    ServicesDep,
+)
+from api.problems import problem_responses
+from api.schemas import (
+    AbortCreate,
+    CaseCreate,
+    CasePublic,
+    ConsentCreate,
+    ConsentWithdraw,
+    ContactCreate,
+    DecisionCreate,
+    EventPage,
+    ExitCreate,
+    ExtensionCreate,
+    FactCreate,
+    PhaseMove,
+    ProtectedIdentityCreate,
+    TaskComment,
+    TaskComplete,
+    TaskDecline,
+)
+from engine.core import commands as c
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-]+$", examples=["3f2a9c0d5e7b"])]
+TaskId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["bekrafta_remiss"])]
+
+_CMD_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+_ETAG_HEADER = {"ETag": {"description": 'Ärendets version, t.ex. "4"', "schema": {"type": "string"}}}
+_OK = {200: {"headers": _ETAG_HEADER}}
+
+
+def _execute(
+    services: Any,
+    caller: Any,
+    case_id: str,
+    command: c.Command,
+    version: int | None,
+    key: str | None,
+    response: Response,
+) -> CasePublic:
+    out = services.cases.execute(caller, case_id, command, expected_version=version, idempotency_key=key)
+    return case_response(out, response)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CasePublic,
+    summary="Aktualisera (remiss) / refer a person",
+    description="Named referral (personnummer, name) or anonymous participation (gender and birth year only). "
+    "Protected identity is stored as anonymous.",
+    responses={
+        201: {"headers": {**_ETAG_HEADER, "Location": {"schema": {"type": "string"}}}},
+        **problem_responses(401, 403, 409, 422),
+    },
+)
+def refer(
+    body: CaseCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    from engine.service.cases import ReferralIn
+
+    referral = ReferralIn(**body.model_dump())
+    out = services.cases.refer(caller, referral, idempotency_key=idempotency_key)
+    case = case_response(out, response)
+    response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    return case
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CasePublic,
+    summary="Hämta ärende / get a case",
+    responses={**_OK, **problem_responses(401, 403, 404)},
+)
+def get_case(
+    case_id: CaseId, caller: CurrentCaller, services: ServicesDep, purpose: Purpose, response: Response
+) -> CasePublic:
+    return case_response(services.cases.get_case(caller, case_id, purpose), response)
+
+
+@router.get(
+    "/{case_id}/timeline",
+    response_model=EventPage,
+    summary="Tidslinje / case timeline",
+    responses=problem_responses(401, 403, 404),
+)
+def timeline(
+    case_id: CaseId,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    purpose: Purpose,
+    limit: Limit = 20,
+    page_no: PageNo = 1,
+) -> EventPage:
+    result = services.cases.timeline(caller, case_id, limit=limit, page=page_no, purpose=purpose)
+    return page(EventPage, result, limit, page_no)
+
+
+@router.post(
+    "/{case_id}/consents",
+    response_model=CasePublic,
+    summary="Registrera samtycke / record consent",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def record_consent(
+    case_id: CaseId,
+    body: ConsentCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.RecordConsent(parties=tuple(body.parties), given_on=body.given_on, form=body.form, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/consents/withdraw",
+    response_model=CasePublic,
+    summary="Återkalla samtycke / withdraw consent",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def withdraw_consent(
+    case_id: CaseId,
+    body: ConsentWithdraw,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    parties = tuple(body.parties) if body.parties else None
+    cmd = c.WithdrawConsent(parties=parties, reason=body.reason, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/decision",
+    response_model=CasePublic,
+    summary="Beslut om deltagande / decide participation",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def decide_participation(
+    case_id: CaseId,
+    body: DecisionCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.DecideParticipation(decision=body.decision, note=body.note, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/phase", response_model=CasePublic, summary="Byt fas / move to a phase", responses={**_OK, **_CMD_ERRORS}
+)
+def move_phase(
+    case_id: CaseId,
+    body: PhaseMove,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.StartPhase(phase=body.phase, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/tasks/{task_id}/accept",
+    response_model=CasePublic,
+    summary="Acceptera uppgift / accept a task",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def accept_task(
+    case_id: CaseId,
+    task_id: TaskId,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    return _execute(
+        services,
+        caller,
+        case_id,
+        c.AcceptTask(task_id=task_id, actor=caller.user_id),
+        version,
+        idempotency_key,
+        response,
+    )
+
+
+@router.post(
+    "/{case_id}/tasks/{task_id}/decline",
+    response_model=CasePublic,
+    summary="Avböj uppgift / decline a task",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def decline_task(
+    case_id: CaseId,
+    task_id: TaskId,
+    body: TaskDecline,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.DeclineTask(task_id=task_id, reason=body.reason, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/tasks/{task_id}/complete",
+    response_model=CasePublic,
+    summary="Slutför uppgift / complete a task",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def complete_task(
+    case_id: CaseId,
+    task_id: TaskId,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+    body: Annotated[TaskComplete | None, Body()] = None,
+) -> CasePublic:
+    cmd = c.CompleteTask(task_id=task_id, note=body.note if body else None, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/tasks/{task_id}/comments",
+    response_model=CasePublic,
+    summary="Kommentera uppgift / comment on a task",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def comment_task(
+    case_id: CaseId,
+    task_id: TaskId,
+    body: TaskComment,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.CommentTask(task_id=task_id, text=body.text, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/contacts",
+    response_model=CasePublic,
+    summary="Registrera kontakt / record contact",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def record_contact(
+    case_id: CaseId,
+    body: ContactCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.RecordContact(on=body.on, channel=body.channel, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/facts",
+    response_model=CasePublic,
+    summary="Registrera faktum / record a fact",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def record_fact(
+    case_id: CaseId,
+    body: FactCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    value = body.value.isoformat() if hasattr(body.value, "isoformat") else body.value
+    cmd = c.RecordFact(fact=body.fact, value=value, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/extend",
+    response_model=CasePublic,
+    summary="Förläng fasen / extend the phase",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def extend_phase(
+    case_id: CaseId,
+    body: ExtensionCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.ExtendPhase(reason=body.reason, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/exit",
+    response_model=CasePublic,
+    summary="Avsluta med utfall / exit with outcome",
+    responses={**_OK, **_CMD_ERRORS},
+)
+def exit_case(
+    case_id: CaseId,
+    body: ExitCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.ExitCase(outcome=body.outcome, reason=body.reason, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/abort", response_model=CasePublic, summary="Avbrott / abort the case", responses={**_OK, **_CMD_ERRORS}
+)
+def abort_case(
+    case_id: CaseId,
+    body: AbortCreate,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> CasePublic:
+    cmd = c.AbortCase(reason=body.reason, note=body.note, actor=caller.user_id)
+    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+
+
+@router.post(
+    "/{case_id}/protected-identity",
+    response_model=CasePublic,
+    summary="Skyddade personuppgifter / protected identity arrived",
+    description="Removes name and personnummer at once. If-Match is optional here: protection must "
+    "never wait for a version round-trip.",
+    responses={**_OK, **problem_responses(401, 403, 404, 412, 422)},
+)
+def protected_identity(
+    case_id: CaseId,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    response: Response,
+    version: OptionalVersion,
+    idempotency_key: IdempotencyKey = None,
+    body: Annotated[ProtectedIdentityCreate | None, Body()] = None,
+) -> CasePublic:
+    out = services.cases.set_protected_identity(caller, case_id)
+    return case_response(out, response)

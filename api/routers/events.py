@@ -1,0 +1,32 @@
+"""The event feed for integrations: resumable with a cursor, only what the caller's party may see."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.convert import as_dict
+from api.deps import CurrentCaller, Purpose, ServicesDep
+from api.problems import problem_responses
+from api.schemas import EventFeed
+
+router = APIRouter(tags=["events"])
+
+
+@router.get(
+    "/events",
+    response_model=EventFeed,
+    summary="Händelseflöde / event feed",
+    description="Events after `after` (exclusive), in order. Pass `next_cursor` as `after` to resume.",
+    responses=problem_responses(401, 403),
+)
+def feed(
+    caller: CurrentCaller,
+    services: ServicesDep,
+    purpose: Purpose,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Markör / cursor (0: från början)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventFeed:
+    items, next_cursor = services.feed.after(caller, after, limit)
+    return EventFeed.model_validate({"items": as_dict(items), "next_cursor": next_cursor})
