@@ -26,6 +26,7 @@ class WorkingCalendar:
         self.extra_days_off = frozenset(extra_days_off)
         self.extra_working_days = frozenset(extra_working_days)
         self._years: dict[int, frozenset[date]] = {}
+        self._added: dict[tuple[date, int], date] = {}
 
     def _days_off(self, year: int) -> frozenset[date]:
         days = self._years.get(year)
@@ -46,6 +47,15 @@ class WorkingCalendar:
 
     def add_working_days(self, start: date, n: int) -> date:
         """`n` working days after `start` (before it when negative); `start` itself is not counted."""
+        key = (start, n)
+        day = self._added.get(key)
+        if day is None:  # memoised: every due date, reminder and escalation asks this
+            if len(self._added) > 100_000:
+                self._added.clear()
+            day = self._added[key] = self._add_working_days(start, n)
+        return day
+
+    def _add_working_days(self, start: date, n: int) -> date:
         step = timedelta(days=1 if n >= 0 else -1)
         remaining = abs(n)
         day = start

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,8 +39,9 @@ def local_date(now: datetime) -> date:
     return now.astimezone(TZ).date()
 
 
+@lru_cache(maxsize=4096)
 def fire_time(day: date) -> datetime:
-    """The UTC instant a timer set for `day` fires."""
+    """The UTC instant a timer set for `day` fires (memoised: a pure function of the day)."""
     return datetime.combine(day, FIRE_HOUR, TZ).astimezone(UTC)
 
 
@@ -98,7 +100,8 @@ def decide(definition: Definition, state: CaseState | None, command: c.Command, 
 def _decision(old: CaseState | None, ctx: _Ctx) -> Decision:
     new_timers = ctx.s.timers
     old_timers = old.timers if old is not None else {}
-    set_timers = [t for k, t in new_timers.items() if old_timers.get(k) != t]
+    # most timers are carried over as the very same object; compare the rest by value
+    set_timers = [t for k, t in new_timers.items() if (o := old_timers.get(k)) is not t and o != t]
     cancel = [k for k in old_timers if k not in new_timers]
     return Decision(ctx.s, ctx.events, set_timers, cancel)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 OPEN_STATUSES = frozenset({"open", "accepted"})
@@ -125,26 +125,28 @@ class CaseState:
     # --- serialisation -------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        iso = _ISO.__getitem__  # None → None, a date → its ISO text
+        consent = self.consent
         return {
             "case_id": self.case_id,
             "definition_id": self.definition_id,
             "definition_version": self.definition_version,
             "status": self.status,
             "phase": self.phase,
-            "phase_entered_on": self.phase_entered_on.isoformat(),
-            "started_on": self.started_on.isoformat(),
+            "phase_entered_on": iso(self.phase_entered_on),
+            "started_on": iso(self.started_on),
             "anonymous": self.anonymous,
             "referred_by": self.referred_by,
-            "phase_ends_on": _d(self.phase_ends_on),
-            "phase_visits": [[p, d.isoformat()] for p, d in self.phase_visits],
+            "phase_ends_on": iso(self.phase_ends_on),
+            "phase_visits": [[p, iso(d)] for p, d in self.phase_visits],
             "consent": None
-            if self.consent is None
+            if consent is None
             else {
-                "parties": list(self.consent.parties),
-                "given_on": self.consent.given_on.isoformat(),
-                "form": self.consent.form,
-                "recorded_by": self.consent.recorded_by,
-                "withdrawn_on": _d(self.consent.withdrawn_on),
+                "parties": list(consent.parties),
+                "given_on": iso(consent.given_on),
+                "form": consent.form,
+                "recorded_by": consent.recorded_by,
+                "withdrawn_on": iso(consent.withdrawn_on),
             },
             "decision": self.decision,
             "facts": {k: _fact_out(v) for k, v in self.facts.items()},
@@ -158,28 +160,29 @@ class CaseState:
                     t.responsible,
                     t.party,
                     t.status,
-                    t.created_on.isoformat(),
-                    _d(t.due),
+                    iso(t.created_on),
+                    iso(t.due),
                     t.blocking,
-                    _d(t.closed_on),
+                    iso(t.closed_on),
                     t.reason,
                     t.escalated_to,
                     t.meeting,
                 ]
                 for t in self.tasks.values()
             ],
-            "timers": [[t.id, t.at.isoformat(), t.kind, t.ref] for t in self.timers.values()],
-            "last_contact_on": _d(self.last_contact_on),
+            "timers": [[t.id, _instant_text(t.at), t.kind, t.ref] for t in self.timers.values()],
+            "last_contact_on": iso(self.last_contact_on),
             "follow_ups": self.follow_ups,
             "global_timers_started": list(self.global_timers_started),
             "outcome": self.outcome,
             "outcome_reason": self.outcome_reason,
             "aborted": self.aborted,
-            "closed_on": _d(self.closed_on),
+            "closed_on": iso(self.closed_on),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CaseState:
+        day = _DATES.__getitem__  # None → None, ISO text → date
         c = d["consent"]
         return cls(
             case_id=d["case_id"],
@@ -191,7 +194,7 @@ class CaseState:
             started_on=date.fromisoformat(d["started_on"]),
             anonymous=d["anonymous"],
             referred_by=d["referred_by"],
-            phase_ends_on=_pd(d["phase_ends_on"]),
+            phase_ends_on=day(d["phase_ends_on"]),
             phase_visits=[(p, date.fromisoformat(v)) for p, v in d["phase_visits"]],
             consent=None
             if c is None
@@ -200,54 +203,125 @@ class CaseState:
                 given_on=date.fromisoformat(c["given_on"]),
                 form=c["form"],
                 recorded_by=c["recorded_by"],
-                withdrawn_on=_pd(c["withdrawn_on"]),
+                withdrawn_on=day(c["withdrawn_on"]),
             ),
             decision=d["decision"],
             facts={k: _fact_in(v) for k, v in d["facts"].items()},
-            tasks={
-                t[0]: TaskState(
-                    t[0],
-                    t[1],
-                    t[2],
-                    t[3],
-                    t[4],
-                    t[5],
-                    t[6],
-                    t[7],
-                    date.fromisoformat(t[8]),
-                    _pd(t[9]),
-                    t[10],
-                    _pd(t[11]),
-                    t[12],
-                    t[13],
-                    t[14],
-                )
-                for t in d["tasks"]
-            },
-            timers={t[0]: Timer(t[0], datetime.fromisoformat(t[1]), t[2], t[3]) for t in d["timers"]},
-            last_contact_on=_pd(d["last_contact_on"]),
+            tasks={t[0]: _task_from_row(t) for t in d["tasks"]},
+            timers={t[0]: _timer_from_row(t) for t in d["timers"]},
+            last_contact_on=day(d["last_contact_on"]),
             follow_ups=d["follow_ups"],
             global_timers_started=tuple(d["global_timers_started"]),
             outcome=d["outcome"],
             outcome_reason=d["outcome_reason"],
             aborted=d["aborted"],
-            closed_on=_pd(d["closed_on"]),
+            closed_on=day(d["closed_on"]),
         )
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return _ENCODE(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CaseState:
         return cls.from_dict(json.loads(text))
 
 
-def _d(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+# --- serialisation helpers -----------------------------------------------------------------
+# Every command loads a case from JSON and saves it back, so these are on the hot path. Dates
+# and timer instants come from a narrow range of days shared by all cases, so their ISO texts
+# and parsed values are memoised (bounded); frozen dataclasses are built without going through
+# their generated `__init__`, which sets each field with `object.__setattr__` (several times
+# slower for TaskState's fifteen fields).
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+"""`to_dict()` builds fresh lists and dicts every time, so there is no cycle to look for."""
+_MEMO_LIMIT = 50_000
 
 
-def _pd(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
+class _IsoTexts(dict[date | None, str | None]):
+    def __missing__(self, value: date | None) -> str | None:
+        assert value is not None
+        if type(value) is not date:  # a datetime equals another with a different offset
+            return value.isoformat()
+        if len(self) > _MEMO_LIMIT:
+            self.clear()
+            self[None] = None
+        text = self[value] = value.isoformat()
+        return text
+
+
+class _ParsedDates(dict[str | None, date | None]):
+    def __missing__(self, text: str | None) -> date | None:
+        assert text is not None
+        if len(self) > _MEMO_LIMIT:
+            self.clear()
+            self[None] = None
+        value = self[text] = date.fromisoformat(text)
+        return value
+
+
+class _ParsedInstants(dict[str, datetime]):
+    def __missing__(self, text: str) -> datetime:
+        if len(self) > _MEMO_LIMIT:
+            self.clear()
+        value = self[text] = datetime.fromisoformat(text)
+        return value
+
+
+_ISO = _IsoTexts({None: None})
+_DATES = _ParsedDates({None: None})
+_INSTANTS = _ParsedInstants()
+
+_new = object.__new__
+_TASK_SLOTS = tuple(getattr(TaskState, name).__set__ for name in TaskState.__slots__)
+_TIMER_SLOTS = tuple(getattr(Timer, name).__set__ for name in Timer.__slots__)
+assert len(_TASK_SLOTS) == 15, "update the task rows in to_dict/from_dict"
+assert len(_TIMER_SLOTS) == 4, "update the timer rows in to_dict/from_dict"
+
+
+def _task_from_row(r: list[Any], s: tuple[Any, ...] = _TASK_SLOTS) -> TaskState:
+    day = _DATES.__getitem__
+    t: TaskState = _new(TaskState)
+    s[0](t, r[0])
+    s[1](t, r[1])
+    s[2](t, r[2])
+    s[3](t, r[3])
+    s[4](t, r[4])
+    s[5](t, r[5])
+    s[6](t, r[6])
+    s[7](t, r[7])
+    s[8](t, day(r[8]))
+    s[9](t, day(r[9]))
+    s[10](t, r[10])
+    s[11](t, day(r[11]))
+    s[12](t, r[12])
+    s[13](t, r[13])
+    s[14](t, r[14])
+    return t
+
+
+def _timer_from_row(r: list[Any], s: tuple[Any, ...] = _TIMER_SLOTS) -> Timer:
+    t: Timer = _new(Timer)
+    s[0](t, r[0])
+    s[1](t, _INSTANTS[r[1]])
+    s[2](t, r[2])
+    s[3](t, r[3])
+    return t
+
+
+def _instant_text(at: datetime) -> str:
+    """Timer instants are UTC (memoised); any other offset is written as it is."""
+    if at.tzinfo is not UTC:
+        return at.isoformat()
+    text = _INSTANT_TEXTS.get(at)
+    if text is None:
+        if len(_INSTANT_TEXTS) > _MEMO_LIMIT:
+            _INSTANT_TEXTS.clear()
+        text = _INSTANT_TEXTS[at] = at.isoformat()
+    return text
+
+
+_INSTANT_TEXTS: dict[datetime, str] = {}
 
 
 def _fact_out(value: Any) -> Any:
