@@ -1,0 +1,1 @@
+"""Notifications: texts, SMTP, meeting invitations, signed webhooks, retry policy."""
