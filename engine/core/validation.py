@@ -292,13 +292,15 @@ class _Checker:
             src = t.get("due_from")
             if isinstance(t.get("id"), str) and isinstance(src, str) and src.startswith("task:"):
                 after[t["id"]] = src[5:]
+        reported: set[frozenset[str]] = set()
         for start, j in task_ids.items():
             seen = [start]
             node = after.get(start)
             while node is not None and node in after and node not in seen:
                 seen.append(node)
                 node = after[node]
-            if node == start and len(seen) > 1:
+            if node == start and len(seen) > 1 and frozenset(seen) not in reported:
+                reported.add(frozenset(seen))
                 circle = " → ".join([*seen, start])
                 self.add(
                     (*base, "tasks", j, "due_from"),
@@ -334,7 +336,7 @@ class _Checker:
             self._who((*base, "midpoint_review", "responsible"), mr.get("responsible"))
             if max_raw is None:
                 self.add((*base, "midpoint_review"), "halvtidsavstämning kräver att fasen har max_length")
-        if "notify_on_max_length" in ph:
+        if ph.get("notify_on_max_length") is not None:
             self._who((*base, "notify_on_max_length"), ph.get("notify_on_max_length"))
             if max_raw is None:
                 self.add((*base, "notify_on_max_length"), "notify_on_max_length kräver att fasen har max_length")
