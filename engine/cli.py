@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_simulate(sub)
 
+    from engine.db_cli import add_db_commands
+
+    add_db_commands(sub)
+
     p = sub.add_parser("run", help="det `make run` visar: simulering av FINSAM-definitionen")
     p.set_defaults(func=_run)
     return parser

@@ -1,0 +1,1 @@
+"""The SQLAlchemy store: tables, engine set-up and Alembic migrations."""

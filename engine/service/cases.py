@@ -1,0 +1,739 @@
+"""Case use cases: refer, execute a command, and the consent-scoped reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.adapters.store.models import (
+    CaseRow,
+    ConsentRow,
+    EventRow,
+    IdempotencyRow,
+    OutboxRow,
+    PersonRow,
+    TaskRow,
+    TimerRow,
+)
+from engine.core import commands as c
+from engine.core.decide import decide, local_date
+from engine.core.definition import Definition
+from engine.core.events import Decision, Event, Rejected
+from engine.core.identity import PersonId, PersonnummerError, parse_personnummer
+from engine.core.state import OPEN_STATUSES, CaseState, TaskState, Timer
+from engine.service import access
+from engine.service.access import Caller
+from engine.service.definitions import DefinitionCache
+from engine.service.errors import ServiceError, forbidden
+from engine.service.uow import UnitOfWork, UowFactory
+from engine.service.views import CaseOut, ConsentOut, EventOut, Page, PersonOut, ReferralIn, TaskOut
+
+InboxFilter = Literal["open", "overdue", "due_this_week", "all"]
+MAX_LIMIT = 500
+
+
+def normalise_personnummer(value: str, today: date) -> PersonId:
+    """12 digits, ÅÅÅÅMMDDNNNN; samordningsnummer allowed. Raises person_invalid (Swedish message)."""
+    try:
+        return parse_personnummer(value, today)
+    except PersonnummerError as exc:
+        raise ServiceError("person_invalid", str(exc), details={"field": "personnummer"}) from None
+
+
+def _request_hash(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _command_payload(command: c.Command) -> dict[str, Any]:
+    data = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name != "actor"}
+    return {"type": type(command).__name__, **data}
+
+
+def _paging(limit: int, page: int) -> tuple[int, int]:
+    if limit < 1 or page < 1:
+        raise ServiceError("validation_error", "limit och page ska vara minst 1", details={"field": "limit"})
+    return min(limit, MAX_LIMIT), page
+
+
+class CaseService:
+    def __init__(
+        self,
+        uow: UowFactory,
+        clock: Callable[[], datetime],
+        ids: Callable[[], str],
+        definitions: DefinitionCache,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+        self._defs = definitions
+
+    # --- commands ----------------------------------------------------------------------
+
+    def refer(self, caller: Caller, referral: ReferralIn, idempotency_key: str | None = None) -> CaseOut:
+        party = access.require_party(caller)
+        personnummer = self._validate_referral(referral, local_date(self._clock()))
+        request = {"op": "refer", **referral.model_dump(mode="json")}
+        return self._idempotent(
+            caller, idempotency_key, request, 201, lambda uow: self._refer(uow, caller, party, referral, personnummer)
+        )
+
+    def execute(
+        self,
+        caller: Caller,
+        case_id: str,
+        command: c.Command,
+        expected_version: int | None,
+        idempotency_key: str | None = None,
+    ) -> CaseOut:
+        if isinstance(command, c.Refer):
+            raise forbidden("Använd remiss för att skapa ett ärende")
+        request = {
+            "op": "execute",
+            "case_id": case_id,
+            "expected_version": expected_version,
+            **_command_payload(command),
+        }
+        return self._idempotent(
+            caller,
+            idempotency_key,
+            request,
+            200,
+            lambda uow: self._execute(uow, caller, case_id, command, expected_version),
+        )
+
+    def set_protected_identity(self, caller: Caller, case_id: str, expected_version: int | None = None) -> CaseOut:
+        """Skyddade personuppgifter: remove name and personnummer at once, from every case of the person."""
+        with self._uow() as uow:
+            s = uow.session
+            row = self._case_row(s, case_id)
+            d = self._defs.get(s, row.definition_id, row.definition_version)
+            state = CaseState.from_json(row.state)
+            if not access.is_member(caller, state, d):
+                level = access.case_level(caller, state, d, identified=row.person_id is not None)
+                access.require_case_read(caller, level)
+                raise forbidden("Bara värdparten och parter som samtycket omfattar kan ändra ärendet")
+            if expected_version is not None and expected_version != row.version:
+                raise _version_conflict(case_id, expected_version, row.version)
+            now = self._clock()
+            person_id = row.person_id
+            if person_id is not None:
+                s.execute(
+                    update(CaseRow)
+                    .where(CaseRow.person_id == person_id)
+                    .values(person_id=None, protected=True)
+                    .execution_options(synchronize_session=False)
+                )
+                s.execute(delete(PersonRow).where(PersonRow.id == person_id))
+            seq = row.last_event_seq + 1
+            res = s.execute(
+                update(CaseRow)
+                .where(CaseRow.id == case_id, CaseRow.version == row.version)
+                .values(version=row.version + 1, last_event_seq=seq, protected=True, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                raise _version_conflict(case_id, expected_version, None)
+            s.add(
+                EventRow(
+                    case_id=case_id,
+                    seq=seq,
+                    type="ProtectedIdentitySet",
+                    at=now,
+                    data={"actor": caller.user_id},
+                    actor=caller.user_id,
+                )
+            )
+            s.flush()
+            row = self._case_row(s, case_id, refresh=True)
+            out = self._case_out(s, caller, row, state, d, now, resource="case", purpose="set_protected_identity")
+            uow.commit()
+            return out
+
+    # --- reads -------------------------------------------------------------------------
+
+    def get_case(self, caller: Caller, case_id: str, purpose: str = "get_case") -> CaseOut:
+        with self._uow() as uow:
+            s = uow.session
+            row = self._case_row(s, case_id)
+            d = self._defs.get(s, row.definition_id, row.definition_version)
+            state = CaseState.from_json(row.state)
+            out = self._case_out(s, caller, row, state, d, self._clock(), resource="case", purpose=purpose)
+            uow.commit()
+            return out
+
+    def timeline(
+        self, caller: Caller, case_id: str, limit: int = 20, page: int = 1, purpose: str = "timeline"
+    ) -> Page[EventOut]:
+        limit, page = _paging(limit, page)
+        with self._uow() as uow:
+            s = uow.session
+            row = self._case_row(s, case_id)
+            d = self._defs.get(s, row.definition_id, row.definition_version)
+            state = CaseState.from_json(row.state)
+            level = access.case_level(caller, state, d, identified=row.person_id is not None)
+            access.require_case_data(caller, level)
+            total = s.scalar(select(func.count()).select_from(EventRow).where(EventRow.case_id == case_id)) or 0
+            rows = s.scalars(
+                select(EventRow)
+                .where(EventRow.case_id == case_id)
+                .order_by(EventRow.seq)
+                .limit(limit)
+                .offset((page - 1) * limit)
+            ).all()
+            access.log_access(
+                s, caller, self._clock(), resource="timeline", purpose=purpose, case_id=case_id, person_id=row.person_id
+            )
+            uow.commit()
+            return Page[EventOut](items=[event_out(r) for r in rows], limit=limit, page=page, total=total)
+
+    def inbox(
+        self,
+        caller: Caller,
+        status: InboxFilter = "open",
+        limit: int = 20,
+        page: int = 1,
+        purpose: str = "inbox",
+    ) -> Page[TaskOut]:
+        party = access.require_party(caller)
+        limit, page = _paging(limit, page)
+        now = self._clock()
+        today = local_date(now)
+        mine = [TaskRow.party == party]
+        if caller.roles:
+            mine += [TaskRow.responsible.in_(caller.roles), TaskRow.escalated_to.in_(caller.roles)]
+        where: list[Any] = [or_(*mine)]
+        open_ = TaskRow.status.in_(sorted(OPEN_STATUSES))
+        if status == "open":
+            where.append(open_)
+        elif status == "overdue":
+            where += [open_, TaskRow.due < today]
+        elif status == "due_this_week":
+            monday = today - timedelta(days=today.weekday())
+            where += [open_, TaskRow.due >= monday, TaskRow.due <= monday + timedelta(days=6)]
+        elif status != "all":
+            raise ServiceError("validation_error", f"Okänt filter '{status}'", details={"field": "status"})
+        with self._uow() as uow:
+            s = uow.session
+            total = s.scalar(select(func.count()).select_from(TaskRow).where(*where)) or 0
+            rows = s.scalars(
+                select(TaskRow)
+                .where(*where)
+                .order_by(TaskRow.due.is_(None), TaskRow.due, TaskRow.case_id, TaskRow.task_id)
+                .limit(limit)
+                .offset((page - 1) * limit)
+            ).all()
+            persons: dict[str, PersonOut | None] = {}
+            for case_id in dict.fromkeys(r.case_id for r in rows):
+                case = self._case_row(s, case_id)
+                d = self._defs.get(s, case.definition_id, case.definition_version)
+                state = CaseState.from_json(case.state)
+                level = access.case_level(caller, state, d, identified=case.person_id is not None)
+                persons[case_id] = None
+                if level == "full":
+                    persons[case_id] = self._person_out(s, case.person_id)
+                    access.log_access(
+                        s, caller, now, resource="inbox", purpose=purpose, case_id=case_id, person_id=case.person_id
+                    )
+            items = [task_out(r, today, persons.get(r.case_id)) for r in rows]
+            uow.commit()
+            return Page[TaskOut](items=items, limit=limit, page=page, total=total)
+
+    def search_person(self, caller: Caller, personnummer: str, purpose: str = "search_person") -> list[CaseOut]:
+        """Cases of a person whose consent covers the caller's party. Personnummer only ever in a body."""
+        access.require_party(caller)
+        number = normalise_personnummer(personnummer, local_date(self._clock())).number
+        with self._uow() as uow:
+            s = uow.session
+            person = s.scalar(select(PersonRow).where(PersonRow.personnummer == number))
+            out: list[CaseOut] = []
+            if person is not None:
+                now = self._clock()
+                rows = s.scalars(
+                    select(CaseRow).where(CaseRow.person_id == person.id).order_by(CaseRow.created_at)
+                ).all()
+                for row in rows:
+                    d = self._defs.get(s, row.definition_id, row.definition_version)
+                    state = CaseState.from_json(row.state)
+                    if access.case_level(caller, state, d, identified=True) != "full":
+                        continue  # do not reveal a case the consent does not cover
+                    out.append(self._case_out(s, caller, row, state, d, now, resource="search", purpose=purpose))
+            uow.commit()
+            return out
+
+    # --- internals: commands ------------------------------------------------------------
+
+    def _validate_referral(self, r: ReferralIn, today: date) -> PersonId | None:
+        if r.anonymous or r.protected_identity:
+            if r.personnummer or r.name:
+                raise ServiceError(
+                    "validation_error",
+                    "Anonyma deltagare och deltagare med skyddade personuppgifter registreras utan namn "
+                    "och personnummer",
+                    details={"field": "personnummer" if r.personnummer else "name"},
+                )
+            return None
+        if not r.personnummer:
+            raise ServiceError(
+                "validation_error",
+                "Personnummer krävs (eller ange anonymt deltagande)",
+                details={"field": "personnummer"},
+            )
+        return normalise_personnummer(r.personnummer, today)
+
+    def _refer(self, uow: UnitOfWork, caller: Caller, party: str, r: ReferralIn, pid: PersonId | None) -> CaseOut:
+        s = uow.session
+        d = self._defs.latest_published(s, r.definition_id)
+        now = self._clock()
+        case_id = self._ids()
+        facts: dict[str, Any] = {}
+        if r.sick_period_start is not None:
+            if d.rehabiliteringskedjan is None:
+                raise ServiceError(
+                    "validation_error",
+                    f"{d.key} följer inte rehabiliteringskedjan",
+                    details={"field": "sick_period_start"},
+                )
+            facts[d.rehabiliteringskedjan.fact] = r.sick_period_start
+        anonymous = r.anonymous or r.protected_identity
+        cmd = c.Refer(case_id=case_id, referred_by=party, anonymous=anonymous, facts=facts, actor=caller.user_id)
+        result = decide(d, None, cmd, now)
+        if isinstance(result, Rejected):
+            raise ServiceError.from_rejection(result)
+        person_id: str | None = None
+        gender: str | None = r.gender
+        birth_year = r.birth_year
+        if pid is not None:
+            gender, birth_year = pid.gender, pid.birth_year
+            person = s.scalar(select(PersonRow).where(PersonRow.personnummer == pid.number))
+            if person is None:
+                person = PersonRow(
+                    id=self._ids(), personnummer=pid.number, name=r.name, gender=gender, birth_year=birth_year
+                )
+                s.add(person)
+                s.flush()  # the case row refers to it (no ORM relationships, so order the inserts here)
+            elif r.name:
+                person.name = r.name
+            person_id = person.id
+        row = CaseRow(
+            id=case_id,
+            person_id=person_id,
+            definition_id=d.id,
+            definition_version=d.version,
+            state=result.state.to_json(),
+            status=result.state.status,
+            phase=result.state.phase,
+            version=1,
+            last_event_seq=0,
+            anonymous=anonymous,
+            protected=r.protected_identity,
+            referred_by=party,
+            gender=gender,
+            birth_year=birth_year,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(row)
+        s.flush()
+        self._write_effects(s, row.id, None, result, now, first_seq=1, actor=caller.user_id)
+        row.last_event_seq = len(result.events)
+        s.flush()
+        return self._case_out(s, caller, row, result.state, d, now, resource="case", purpose="refer")
+
+    def _execute(
+        self, uow: UnitOfWork, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
+    ) -> CaseOut:
+        s = uow.session
+        row = self._case_row(s, case_id)
+        if expected_version is not None and expected_version != row.version:
+            raise _version_conflict(case_id, expected_version, row.version)
+        loaded_version = row.version
+        d = self._defs.get(s, row.definition_id, row.definition_version)
+        state = CaseState.from_json(row.state)
+        access.authorize_command(caller, state, d, command)
+        now = self._clock()
+        cmd = dataclasses.replace(command, actor=caller.user_id)
+        result = decide(d, state, cmd, now)
+        if isinstance(result, Rejected):
+            raise ServiceError.from_rejection(result)
+        new = result.state
+        first_seq = row.last_event_seq + 1
+        res = s.execute(
+            update(CaseRow)
+            .where(CaseRow.id == case_id, CaseRow.version == loaded_version)
+            .values(
+                state=new.to_json(),
+                version=loaded_version + 1,
+                phase=new.phase,
+                status=new.status,
+                outcome=new.outcome,
+                last_event_seq=row.last_event_seq + len(result.events),
+                updated_at=now,
+                closed_at=now if new.closed and row.closed_at is None else row.closed_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            raise _version_conflict(case_id, expected_version, None)
+        self._write_effects(s, case_id, state, result, now, first_seq=first_seq, actor=caller.user_id)
+        s.flush()
+        row = self._case_row(s, case_id, refresh=True)
+        return self._case_out(s, caller, row, new, d, now, resource="case", purpose=type(command).__name__)
+
+    def _write_effects(
+        self,
+        s: Session,
+        case_id: str,
+        old: CaseState | None,
+        decision: Decision,
+        now: datetime,
+        *,
+        first_seq: int,
+        actor: str,
+    ) -> None:
+        """Events, outbox, tasks and timers projections, consents: all in the caller's transaction."""
+        rows: list[tuple[Event, EventRow]] = []
+        for i, event in enumerate(decision.events):
+            er = EventRow(
+                case_id=case_id,
+                seq=first_seq + i,
+                type=event.type,
+                at=event.at,
+                data=_jsonable(event.data),
+                actor=event.data.get("actor", actor),
+            )
+            s.add(er)
+            rows.append((event, er))
+        s.flush()  # event ids for the outbox
+        for event, er in rows:
+            for recipient in _recipients(event, old):
+                s.add(
+                    OutboxRow(
+                        case_id=case_id,
+                        event_id=er.id,
+                        kind=event.type,
+                        recipient=recipient,
+                        payload={**er.data, "case_id": case_id, "type": event.type, "at": event.at.isoformat()},
+                        idempotency_key=f"{case_id}:{er.seq}:{recipient}",
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=event.at,
+                        created_at=now,
+                    )
+                )
+        _write_consents(s, case_id, decision, now)
+        sync_projections(s, case_id, old, decision.state, decision.set_timers, decision.cancel_timers)
+
+    # --- internals: idempotency -------------------------------------------------------
+
+    def _idempotent(
+        self,
+        caller: Caller,
+        key: str | None,
+        request: dict[str, Any],
+        status_code: int,
+        action: Callable[[UnitOfWork], CaseOut],
+    ) -> CaseOut:
+        if key is None:
+            with self._uow() as uow:
+                out = action(uow)
+                uow.commit()
+                return out
+        if not key.strip() or len(key) > 200:
+            raise ServiceError("validation_error", "Ogiltig Idempotency-Key", details={"field": "Idempotency-Key"})
+        digest = _request_hash(request)
+        for _attempt in range(5):
+            try:
+                with self._uow() as uow:
+                    s = uow.session
+                    stored = s.get(IdempotencyRow, (caller.user_id, key))
+                    if stored is not None:
+                        out = self._replay(s, caller, stored, digest)
+                        uow.commit()
+                        return out
+                    marker = IdempotencyRow(
+                        caller=caller.user_id,
+                        key=key,
+                        request_hash=digest,
+                        response=None,
+                        status_code=status_code,
+                        created_at=self._clock(),
+                    )
+                    s.add(marker)
+                    # A concurrent request with the same key holds the same primary key: on
+                    # PostgreSQL this insert waits for it and then fails, and we replay below.
+                    s.flush()
+                    out = action(uow)
+                    marker.response = out.model_dump(mode="json")
+                    uow.commit()
+                    return out
+            except IntegrityError:
+                continue
+        raise ServiceError("idempotency_conflict", "Begäran med samma Idempotency-Key pågår; försök igen", status=409)
+
+    def _replay(self, s: Session, caller: Caller, stored: IdempotencyRow, digest: str) -> CaseOut:
+        if stored.request_hash != digest:
+            raise ServiceError(
+                "idempotency_conflict",
+                "Idempotency-Key har redan använts för en annan begäran",
+                details={"field": "Idempotency-Key"},
+            )
+        if stored.response is None:  # pragma: no cover - never committed without a response
+            raise ServiceError("idempotency_conflict", "Begäran med samma Idempotency-Key pågår", status=409)
+        out = CaseOut.model_validate(stored.response)
+        if out.person is not None:
+            access.log_access(
+                s, caller, self._clock(), resource="case", purpose="idempotent_replay", case_id=out.id,
+                person_id=out.person.id,
+            )  # fmt: skip
+        return out
+
+    # --- internals: views ---------------------------------------------------------------
+
+    def _case_row(self, s: Session, case_id: str, *, refresh: bool = False) -> CaseRow:
+        row = s.get(CaseRow, case_id, populate_existing=refresh)
+        if row is None:
+            raise ServiceError("not_found", "Ärendet finns inte")
+        return row
+
+    def _person_out(self, s: Session, person_id: str | None) -> PersonOut | None:
+        if person_id is None:
+            return None
+        p = s.get(PersonRow, person_id)
+        if p is None or p.protected:
+            return None
+        return PersonOut(id=p.id, personnummer=p.personnummer, name=p.name)
+
+    def _case_out(
+        self,
+        s: Session,
+        caller: Caller,
+        row: CaseRow,
+        state: CaseState,
+        d: Definition,
+        now: datetime,
+        *,
+        resource: str,
+        purpose: str,
+    ) -> CaseOut:
+        level = access.case_level(caller, state, d, identified=row.person_id is not None)
+        access.require_case_read(caller, level)
+        today = local_date(now)
+        if level == "tasks":
+            own = [t for t in state.tasks.values() if access.owns_task(caller, t)]
+            return CaseOut(
+                id=row.id,
+                access="tasks",
+                version=row.version,
+                definition_id=row.definition_id,
+                definition_version=row.definition_version,
+                tasks=[task_state_out(row.id, t, today) for t in own],
+            )
+        person = self._person_out(s, row.person_id) if level == "full" and not row.protected else None
+        if caller.kind != "system":
+            access.log_access(
+                s, caller, now, resource=resource, purpose=purpose, case_id=row.id, person_id=row.person_id
+            )
+        consent = state.consent
+        return CaseOut(
+            id=row.id,
+            access="full" if level == "full" else "case",
+            version=row.version,
+            definition_id=row.definition_id,
+            definition_version=row.definition_version,
+            status=state.status,
+            phase=state.phase,
+            phase_label=d.phase_by_id[state.phase].label if state.phase in d.phase_by_id else None,
+            anonymous=row.anonymous,
+            protected_identity=row.protected,
+            gender=row.gender,
+            birth_year=row.birth_year,
+            started_on=state.started_on,
+            closed_on=state.closed_on,
+            decision=state.decision,
+            outcome=state.outcome,
+            person=person,
+            consent=None
+            if consent is None
+            else ConsentOut(
+                parties=list(consent.parties),
+                given_on=consent.given_on,
+                form=consent.form,
+                recorded_by=consent.recorded_by,
+                withdrawn_on=consent.withdrawn_on,
+                active=consent.active,
+            ),
+            facts=_jsonable(state.facts),
+            tasks=[task_state_out(row.id, t, today) for t in state.tasks.values()],
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+# --- helpers shared with the definition service (migration) and the worker --------------------
+
+
+def sync_projections(
+    s: Session,
+    case_id: str,
+    old: CaseState | None,
+    new: CaseState,
+    set_timers: Sequence[Timer],
+    cancel_timers: Sequence[str],
+) -> None:
+    """Make the tasks and timers tables agree with the new state (changed rows only)."""
+    old_tasks = old.tasks if old is not None else {}
+    for task in new.tasks.values():
+        if old_tasks.get(task.id) == task:
+            continue
+        s.merge(
+            TaskRow(
+                case_id=case_id,
+                task_id=task.id,
+                kind=task.kind,
+                label=task.label,
+                phase=task.phase,
+                responsible=task.responsible,
+                party=task.party,
+                status=task.status,
+                due=task.due,
+                blocking=task.blocking,
+                meeting=task.meeting,
+                escalated_to=task.escalated_to,
+                created_on=task.created_on,
+                closed_on=task.closed_on,
+            )
+        )
+    if cancel_timers:
+        s.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.timer_id.in_(list(cancel_timers))))
+    for timer in set_timers:
+        s.merge(
+            TimerRow(
+                case_id=case_id, timer_id=timer.id, due_at=timer.at, kind=timer.kind, ref=timer.ref, claimed_until=None
+            )
+        )
+
+
+def _recipients(event: Event, old: CaseState | None) -> list[str]:
+    """Who hears of an event: its `notify`; a meeting task that moves or is cancelled goes to its
+    responsible too, so the calendar invitation can be updated."""
+    recipients = list(dict.fromkeys(event.notify))
+    if not recipients and event.type in ("TaskDueChanged", "TaskCancelled") and old is not None:
+        task = old.tasks.get(str(event.data.get("task")))
+        if task is not None and task.meeting:
+            recipients = [task.responsible]
+    return recipients
+
+
+def _write_consents(s: Session, case_id: str, decision: Decision, now: datetime) -> None:
+    today = local_date(now)
+    for event in decision.events:
+        if event.type == "ConsentRecorded":
+            consent = decision.state.consent
+            assert consent is not None
+            s.execute(
+                update(ConsentRow)
+                .where(ConsentRow.case_id == case_id, ConsentRow.withdrawn_on.is_(None), ConsentRow.ended_on.is_(None))
+                .values(ended_on=today)
+                .execution_options(synchronize_session=False)
+            )
+            s.add(
+                ConsentRow(
+                    case_id=case_id,
+                    parties=list(consent.parties),
+                    given_on=consent.given_on,
+                    form=consent.form,
+                    recorded_by=consent.recorded_by,
+                    withdrawn_parties=[],
+                    created_at=now,
+                )
+            )
+        elif event.type in ("ConsentWithdrawn", "ConsentEnded"):
+            s.flush()
+            current = s.scalar(
+                select(ConsentRow)
+                .where(ConsentRow.case_id == case_id, ConsentRow.withdrawn_on.is_(None), ConsentRow.ended_on.is_(None))
+                .order_by(ConsentRow.id.desc())
+                .limit(1)
+            )
+            if current is None:
+                continue
+            if event.type == "ConsentEnded":
+                current.ended_on = today
+            else:
+                current.withdrawn_parties = [*current.withdrawn_parties, *event.data.get("parties", [])]
+                if not event.data.get("remaining"):
+                    current.withdrawn_on = today
+
+
+def _version_conflict(case_id: str, expected: int | None, current: int | None) -> ServiceError:
+    return ServiceError(
+        "version_conflict",
+        "Ärendet har ändrats sedan du läste det: läs om det och försök igen",
+        details={"case_id": case_id, "expected_version": expected, "current_version": current},
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def event_out(r: EventRow) -> EventOut:
+    return EventOut(id=r.id, case_id=r.case_id, seq=r.seq, type=r.type, at=r.at, data=r.data, actor=r.actor)
+
+
+def task_out(r: TaskRow, today: date, person: PersonOut | None) -> TaskOut:
+    is_open = r.status in OPEN_STATUSES
+    return TaskOut(
+        case_id=r.case_id,
+        task_id=r.task_id,
+        label=r.label,
+        kind=r.kind,
+        phase=r.phase,
+        responsible=r.responsible,
+        party=r.party,
+        status=r.status,
+        due=r.due,
+        blocking=r.blocking,
+        meeting=r.meeting,
+        escalated_to=r.escalated_to,
+        created_on=r.created_on,
+        closed_on=r.closed_on,
+        overdue=is_open and r.due is not None and r.due < today,
+        person=person,
+    )
+
+
+def task_state_out(case_id: str, t: TaskState, today: date) -> TaskOut:
+    return TaskOut(
+        case_id=case_id,
+        task_id=t.id,
+        label=t.label,
+        kind=t.kind,
+        phase=t.phase,
+        responsible=t.responsible,
+        party=t.party,
+        status=t.status,
+        due=t.due,
+        blocking=t.blocking,
+        meeting=t.meeting,
+        escalated_to=t.escalated_to,
+        created_on=t.created_on,
+        closed_on=t.closed_on,
+        overdue=t.is_open and t.due is not None and t.due < today,
+    )

@@ -1,0 +1,320 @@
+"""Process definitions: stored versions, upload with located errors, publish, simulate, migrate."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine.adapters.store.models import CaseRow, DefinitionRow, EventRow
+from engine.core.definition import Definition
+from engine.core.loader import DefinitionError, Problem, loads, parse_yaml
+from engine.core.migration import migrate_state
+from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate
+from engine.core.state import CaseState
+from engine.service.access import Caller, require_admin
+from engine.service.errors import ServiceError, not_found
+from engine.service.uow import UowFactory
+from engine.service.views import (
+    AgendaLineOut,
+    DefinitionDetail,
+    DefinitionOut,
+    MigrationCaseOut,
+    MigrationReport,
+    SimulationOut,
+)
+
+
+class DefinitionCache:
+    """Parsed definitions per (id, version). Stored versions never change, so caching is safe."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[str, int], Definition] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, definition_id: str, version: int) -> Definition:
+        key = (definition_id, version)
+        found = self._parsed.get(key)
+        if found is not None:
+            return found
+        row = session.get(DefinitionRow, key)
+        if row is None:
+            raise not_found(f"Definitionen {definition_id}@{version}")
+        parsed = loads(row.yaml, f"{definition_id}@{version}")
+        with self._lock:
+            self._parsed[key] = parsed
+        return parsed
+
+    def latest_published(self, session: Session, definition_id: str) -> Definition:
+        version = session.scalar(
+            select(func.max(DefinitionRow.version)).where(
+                DefinitionRow.id == definition_id, DefinitionRow.published.is_(True)
+            )
+        )
+        if version is None:
+            exists = session.scalar(select(func.count()).where(DefinitionRow.id == definition_id))
+            if exists:
+                raise ServiceError(
+                    "definition_not_published", f"Definitionen {definition_id} har ingen publicerad version"
+                )
+            raise not_found(f"Definitionen {definition_id}")
+        return self.get(session, definition_id, version)
+
+
+def problem_details(problems: list[Problem]) -> dict[str, Any]:
+    return {"problems": [{"line": p.line, "message": p.message, "path": p.path} for p in problems]}
+
+
+def _with_version(text: str, version: int) -> str:
+    """The YAML with its `version:` set, comments and layout kept."""
+    y = YAML(typ="rt")
+    y.version = (1, 2)
+    y.preserve_quotes = True
+    root = y.load(text)
+    root["version"] = version
+    out = io.StringIO()
+    y.dump(root, out)
+    result = out.getvalue()
+    # ruamel writes a %YAML directive when a version is set; keep the file as the admin wrote it
+    if result.startswith("%YAML"):
+        result = result.split("\n", 2)[2] if result.split("\n", 2)[1] == "---" else result.split("\n", 1)[1]
+    return result
+
+
+class DefinitionService:
+    def __init__(self, uow: UowFactory, clock: Callable[[], datetime], cache: DefinitionCache) -> None:
+        self._uow = uow
+        self._clock = clock
+        self.cache = cache
+
+    # --- reading -------------------------------------------------------------------------
+
+    def list(self) -> list[DefinitionOut]:
+        with self._uow() as uow:
+            rows = uow.session.scalars(select(DefinitionRow).order_by(DefinitionRow.id, DefinitionRow.version)).all()
+            return [_out(r) for r in rows]
+
+    def get(self, definition_id: str, version: int | None = None) -> DefinitionDetail:
+        with self._uow() as uow:
+            s = uow.session
+            if version is None:
+                version = s.scalar(
+                    select(func.max(DefinitionRow.version)).where(
+                        DefinitionRow.id == definition_id, DefinitionRow.published.is_(True)
+                    )
+                ) or s.scalar(select(func.max(DefinitionRow.version)).where(DefinitionRow.id == definition_id))
+            row = s.get(DefinitionRow, (definition_id, version)) if version is not None else None
+            if row is None:
+                raise not_found(f"Definitionen {definition_id}" + (f"@{version}" if version else ""))
+            parsed = self.cache.get(s, row.id, row.version)
+            return DefinitionDetail(
+                **_out(row).model_dump(), yaml=row.yaml, definition=parsed.model_dump(mode="json", exclude_none=True)
+            )
+
+    # --- writing -------------------------------------------------------------------------
+
+    def sync_from_dir(self, directory: str | Path, created_by: str = "system") -> builtins.list[str]:
+        """Store each definitions/*.yaml as a published version unless that version is stored already."""
+        added: builtins.list[str] = []
+        for path in sorted(Path(directory).glob("*.yaml")):
+            text = path.read_text(encoding="utf-8")
+            definition = loads(text, str(path))
+            with self._uow() as uow:
+                s = uow.session
+                if s.get(DefinitionRow, (definition.id, definition.version)) is not None:
+                    continue
+                s.add(
+                    DefinitionRow(
+                        id=definition.id,
+                        version=definition.version,
+                        name=definition.name,
+                        yaml=text,
+                        published=True,
+                        created_at=self._clock(),
+                        created_by=created_by,
+                    )
+                )
+                uow.commit()
+                added.append(definition.key)
+        return added
+
+    def upload(self, caller: Caller, yaml_text: str, file: str = "definition.yaml") -> DefinitionOut:
+        """Validate and store a new (unpublished) version: last + 1, or the file's version if higher."""
+        require_admin(caller)
+        try:
+            parsed = loads(yaml_text, file)
+        except DefinitionError as exc:
+            raise ServiceError(
+                "definition_invalid",
+                f"Definitionen har {len(exc.problems)} fel",
+                details=problem_details(exc.problems),
+            ) from None
+        with self._uow() as uow:
+            s = uow.session
+            last = s.scalar(select(func.max(DefinitionRow.version)).where(DefinitionRow.id == parsed.id)) or 0
+            version = max(last + 1, parsed.version)
+            text = yaml_text if version == parsed.version else _with_version(yaml_text, version)
+            parse_yaml(text, file)  # still YAML
+            row = DefinitionRow(
+                id=parsed.id,
+                version=version,
+                name=parsed.name,
+                yaml=text,
+                published=False,
+                created_at=self._clock(),
+                created_by=caller.user_id,
+            )
+            s.add(row)
+            uow.commit()
+            return _out(row)
+
+    def publish(self, caller: Caller, definition_id: str, version: int) -> DefinitionOut:
+        require_admin(caller)
+        with self._uow() as uow:
+            row = uow.session.get(DefinitionRow, (definition_id, version))
+            if row is None:
+                raise not_found(f"Definitionen {definition_id}@{version}")
+            row.published = True
+            uow.commit()
+            return _out(row)
+
+    def simulate(self, definition_id: str, version: int | None, options: SimulationOptions) -> SimulationOut:
+        with self._uow() as uow:
+            s = uow.session
+            if version is None:
+                version = s.scalar(select(func.max(DefinitionRow.version)).where(DefinitionRow.id == definition_id))
+                if version is None:
+                    raise not_found(f"Definitionen {definition_id}")
+            d = self.cache.get(s, definition_id, version)
+        try:
+            result = simulate(d, options)
+        except SimulationError as exc:
+            raise ServiceError(exc.code, str(exc), status=422) from None
+        return SimulationOut(
+            definition_id=d.id,
+            definition_version=d.version,
+            commands=result.commands,
+            closed_on=result.state.closed_on,
+            lines=[AgendaLineOut(day=line.day, who=line.who, what=line.what) for line in agenda(d, result)],
+        )
+
+    def migrate(
+        self,
+        caller: Caller,
+        definition_id: str,
+        from_version: int,
+        to_version: int,
+        phase_map: dict[str, str] | None = None,
+        dry_run: bool = True,
+    ) -> MigrationReport:
+        """Move running cases to another version. Cases that cannot be mapped are reported, not changed."""
+        require_admin(caller)
+        phase_map = phase_map or {}
+        with self._uow() as uow:
+            s = uow.session
+            old = self.cache.get(s, definition_id, from_version)
+            new = self.cache.get(s, definition_id, to_version)
+            unknown = [p for p in phase_map.values() if p not in new.phase_by_id]
+            if unknown:
+                raise ServiceError(
+                    "migration_invalid",
+                    "Fasmappningen pekar på faser som inte finns i den nya versionen: " + ", ".join(unknown),
+                    details={"phases": unknown},
+                )
+            rows = s.scalars(
+                select(CaseRow)
+                .where(
+                    CaseRow.definition_id == definition_id,
+                    CaseRow.definition_version == from_version,
+                    CaseRow.status == "active",
+                )
+                .order_by(CaseRow.id)
+            ).all()
+            now = self._clock()
+            out: list[MigrationCaseOut] = []
+            for row in rows:
+                state = CaseState.from_json(row.state)
+                outcome = migrate_state(old, new, state, phase_map)
+                if outcome.state is None:
+                    out.append(
+                        MigrationCaseOut(
+                            case_id=row.id, status="unmappable", from_phase=state.phase, problems=list(outcome.problems)
+                        )
+                    )
+                    continue
+                out.append(
+                    MigrationCaseOut(
+                        case_id=row.id,
+                        status="would_migrate" if dry_run else "migrated",
+                        from_phase=state.phase,
+                        to_phase=outcome.state.phase,
+                        notes=list(outcome.notes),
+                    )
+                )
+                if not dry_run:
+                    _write_migration(s, row, state, outcome.state, now, caller.user_id, old.key, new.key)
+            if not dry_run:
+                uow.commit()
+            return MigrationReport(
+                definition_id=definition_id,
+                from_version=from_version,
+                to_version=to_version,
+                dry_run=dry_run,
+                cases=out,
+                migrated=sum(1 for c in out if c.status in ("migrated", "would_migrate")),
+                unmappable=sum(1 for c in out if c.status == "unmappable"),
+            )
+
+
+def _write_migration(
+    s: Session, row: CaseRow, old: CaseState, new: CaseState, now: datetime, actor: str, from_key: str, to_key: str
+) -> None:
+    from engine.service.cases import sync_projections
+
+    seq = row.last_event_seq + 1
+    res = s.execute(
+        update(CaseRow)
+        .where(CaseRow.id == row.id, CaseRow.version == row.version)
+        .values(
+            state=new.to_json(),
+            definition_version=new.definition_version,
+            phase=new.phase,
+            version=row.version + 1,
+            last_event_seq=seq,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise ServiceError("version_conflict", f"Ärendet {row.id} ändrades under migreringen; försök igen")
+    s.add(
+        EventRow(
+            case_id=row.id,
+            seq=seq,
+            type="CaseMigrated",
+            at=now,
+            data={"from": from_key, "to": to_key, "from_phase": old.phase, "to_phase": new.phase, "actor": actor},
+            actor=actor,
+        )
+    )
+    sync_projections(s, row.id, old, new, [t for t in new.timers.values() if old.timers.get(t.id) != t],
+                     [k for k in old.timers if k not in new.timers])  # fmt: skip
+
+
+def _out(row: DefinitionRow) -> DefinitionOut:
+    return DefinitionOut(
+        id=row.id,
+        version=row.version,
+        name=row.name,
+        published=row.published,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )

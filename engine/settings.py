@@ -1,0 +1,49 @@
+"""One settings object for the whole application, read from environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///var/insats.db", description="DATABASE_URL")
+    definitions_dir: Path = REPO_ROOT / "definitions"
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwks_url: str | None = None
+    key_dir: Path = Path("var/keys")
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Stockholm"
+    sync_definitions: bool = True
+    """Load definitions/*.yaml as published versions when the services start."""
+
+    # --- notifications (issue 5): SMTP, office hours, webhooks, the worker -------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: str = "none"
+    """none | starttls | tls (implicit TLS, usually port 465)."""
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "insats@example.org"
+    office_hours: str = "07:00-17:00"
+    """When e-mail goes out (local time, working days only)."""
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: float = 30.0
+    webhook_timeout_seconds: float = 10.0
+    case_link: str = "{base_url}/arenden/{case_id}"
+    worker_interval_seconds: float = 5.0
+    embedded_worker: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
