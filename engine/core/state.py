@@ -326,11 +326,11 @@ _INSTANT_TEXTS: dict[datetime, str] = {}
 
 def _fact_out(value: Any) -> Any:
     if isinstance(value, date):
-        return {"date": value.isoformat()}
+        return {"date": _ISO[value]}
     return value
 
 
 def _fact_in(value: Any) -> Any:
     if isinstance(value, dict) and "date" in value:
-        return date.fromisoformat(value["date"])
+        return _DATES[value["date"]]
     return value
