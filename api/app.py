@@ -179,14 +179,8 @@ def create_app(settings: Any = None, services: Any = None, clock: Callable[[], d
     if services is None:
         from engine.service.app import build_services
 
-        from engine.adapters.store.db import make_engine
-        from engine.adapters.store.migrate import check_migrated
-
-        engine = make_engine(settings.database_url)
-        try:
-            check_migrated(engine)  # raises DatabaseNotMigrated naming `python -m engine db upgrade`
-        finally:
-            engine.dispose()
+        # build_services runs the store's check_migrated: DatabaseNotMigrated names
+        # `python -m engine db upgrade`.
         services = build_services(settings, clock=clock)
 
     app = FastAPI(

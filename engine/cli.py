@@ -34,9 +34,10 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from engine.simulate_cli import main_simulation
+    """Start the HTTP service (api/serve.py): migrate, load definitions, demo data, uvicorn."""
+    from api.serve import serve
 
-    return main_simulation()
+    return serve(host=args.host, port=args.port, demo_data=not args.no_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_db_commands(sub)
 
-    p = sub.add_parser("run", help="det `make run` visar: simulering av FINSAM-definitionen")
+    p = sub.add_parser("run", help="starta tjänsten (uvicorn): migrera, läs in definitioner, demodata, tokens")
+    p.add_argument("--host", default=None, help="standard: från BASE_URL (127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="standard: från BASE_URL (8000)")
+    p.add_argument("--no-demo", action="store_true", help="skapa ingen demodata")
     p.set_defaults(func=_run)
     return parser
 

@@ -25,8 +25,11 @@ def access_log(
     services: ServicesDep,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
     user_id: Annotated[str | None, Query(max_length=200)] = None,
+    case_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 20,
     page_no: PageNo = 1,
 ) -> AccessLogPage:
-    result = services.audit.access_log(caller, person_id=person_id, user_id=user_id, limit=limit, page=page_no)
+    result = services.audit.access_log(
+        caller, person_id=person_id, user_id=user_id, limit=limit, page=page_no, case_id=case_id
+    )
     return page(AccessLogPage, result, limit, page_no)

@@ -82,7 +82,7 @@ def refer(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> CasePublic:
-    from engine.service.cases import ReferralIn
+    from engine.service.views import ReferralIn
 
     referral = ReferralIn(**body.model_dump())
     out = services.cases.refer(caller, referral, idempotency_key=idempotency_key)
@@ -391,5 +391,5 @@ def protected_identity(
     idempotency_key: IdempotencyKey = None,
     body: Annotated[ProtectedIdentityCreate | None, Body()] = None,
 ) -> CasePublic:
-    out = services.cases.set_protected_identity(caller, case_id)
+    out = services.cases.set_protected_identity(caller, case_id, expected_version=version)
     return case_response(out, response)

@@ -28,5 +28,5 @@ def feed(
     after: Annotated[int, Query(ge=0, le=2**62, description="Markör / cursor (0: från början)")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventFeed:
-    items, next_cursor = services.feed.after(caller, after, limit)
+    items, next_cursor = services.feed.after(caller, after, limit, purpose=purpose)
     return EventFeed.model_validate({"items": as_dict(items), "next_cursor": next_cursor})
