@@ -38,3 +38,4 @@ def services(db_url: str, clock: FakeClock) -> Iterator[Services]:
         yield svc
     finally:
         svc.close()
+from tests.integration.api_kit import api, database_url  # noqa: E402, F401  (API test fixtures, module-scoped)
