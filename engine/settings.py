@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     notify_backoff_seconds: float = 30.0
     webhook_timeout_seconds: float = 10.0
     case_link: str = "{base_url}/arenden/{case_id}"
+    contacts_file: Path | None = None
+    """YAML with e-mail addresses per role/party and webhook endpoints per party (see engine/service/contacts.py)."""
     worker_interval_seconds: float = 5.0
     embedded_worker: bool = True
 

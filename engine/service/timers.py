@@ -1,0 +1,171 @@
+"""The timer sweep: the database decides what is due; each due timer fires exactly once.
+
+1. Claim: one short transaction marks a batch of due, unclaimed timers with a lease
+   (`claimed_until`). On PostgreSQL the batch is chosen with `FOR UPDATE SKIP LOCKED`, so
+   concurrent workers take disjoint batches without waiting for each other; SQLite has one
+   writer at a time (BEGIN IMMEDIATE), which gives the same guarantee.
+2. Fire: per case, one unit of work loads the case, runs `FireTimer` for each of its claimed
+   timers through the same path as API commands (decide → case row, events, outbox, tasks and
+   timers in one transaction). Firing deletes the timer row in that transaction, and the case
+   row's optimistic version check makes a second firing impossible: at worst it is rejected
+   (`timer_not_active`), which counts as done.
+3. A worker that dies after claiming leaves the lease to expire; the next sweep takes the timers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, delete, or_, select, tuple_, update
+
+from engine.adapters.store.models import TimerRow
+from engine.core.commands import FireTimer
+from engine.service.access import SYSTEM
+from engine.service.errors import ServiceError
+
+if TYPE_CHECKING:
+    from engine.service.app import Services
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+DONE_CODES = frozenset({"timer_not_active", "case_closed", "not_found", "case_not_found"})
+"""Rejections that mean the timer has nothing left to do: its row goes."""
+
+FireHook = Callable[[str, str], None]
+
+
+@dataclass
+class SweepStats:
+    claimed: int = 0
+    fired: int = 0
+    dropped: int = 0
+    released: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim_due_timers(
+    services: Services, now: datetime, batch: int = 500, lease: timedelta = LEASE
+) -> list[tuple[str, str]]:
+    """Mark up to `batch` due timers as ours until `now + lease`; returns (case_id, timer_id)."""
+    with services.uow() as uow:
+        s = uow.session
+        due = (
+            select(TimerRow.case_id, TimerRow.timer_id)
+            .where(
+                TimerRow.due_at <= now,
+                or_(TimerRow.claimed_until.is_(None), TimerRow.claimed_until <= now),
+            )
+            .order_by(TimerRow.due_at)
+            .limit(batch)
+        )
+        if s.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claimed = list(
+            s.execute(
+                update(TimerRow)
+                .where(tuple_(TimerRow.case_id, TimerRow.timer_id).in_(due.scalar_subquery()))
+                .values(claimed_until=now + lease)
+                .returning(TimerRow.case_id, TimerRow.timer_id, TimerRow.due_at)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
+        uow.commit()
+    claimed.sort(key=lambda r: (r[2], r[0], r[1]))
+    return [(r[0], r[1]) for r in claimed]
+
+
+def fire_case_timers(
+    services: Services, case_id: str, timer_ids: list[str], now: datetime, stats: SweepStats,
+    on_fired: FireHook | None = None,
+) -> None:
+    """All claimed timers of one case in one transaction, oldest first."""
+    cases = services.cases
+    fired: list[str] = []
+    drop: list[str] = []
+    release: list[str] = []
+    try:
+        with services.uow() as uow:
+            for timer_id in timer_ids:
+                try:
+                    # The API's path for one command, inside this case's unit of work.
+                    cases._execute(uow, SYSTEM, case_id, FireTimer(timer_id), None)
+                    fired.append(timer_id)
+                except ServiceError as exc:
+                    if exc.code in DONE_CODES:
+                        drop.append(timer_id)
+                    elif exc.code == "version_conflict":
+                        raise
+                    else:  # timer_not_due and the like: leave it for a later sweep
+                        release.append(timer_id)
+                        stats.errors.append(f"{case_id}/{timer_id}: {exc.code}")
+            s = uow.session
+            if drop:
+                s.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.timer_id.in_(drop)))
+            if release:
+                _release(s, case_id, release, now)
+            uow.commit()
+    except ServiceError as exc:
+        if exc.code != "version_conflict":
+            raise
+        # Someone else changed the case meanwhile: nothing of ours was written; try next sweep.
+        with services.uow() as uow:
+            _release(uow.session, case_id, timer_ids, now)
+            uow.commit()
+        stats.released += len(timer_ids)
+        return
+    stats.fired += len(fired)
+    stats.dropped += len(drop)
+    stats.released += len(release)
+    if on_fired is not None:
+        for timer_id in fired:
+            on_fired(case_id, timer_id)
+
+
+def _release(s: object, case_id: str, timer_ids: list[str], now: datetime) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(s, Session)
+    s.execute(
+        update(TimerRow)
+        .where(and_(TimerRow.case_id == case_id, TimerRow.timer_id.in_(timer_ids)))
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def sweep_due_timers(
+    services: Services,
+    now: datetime | None = None,
+    batch: int = 500,
+    *,
+    lease: timedelta = LEASE,
+    max_batches: int | None = None,
+    stats: SweepStats | None = None,
+    on_fired: FireHook | None = None,
+) -> int:
+    """Fire every timer due at `now` (default: the services' clock); returns how many fired."""
+    now = now or services.clock()
+    stats = stats if stats is not None else SweepStats()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        claimed = claim_due_timers(services, now, batch, lease)
+        batches += 1
+        stats.claimed += len(claimed)
+        by_case: dict[str, list[str]] = defaultdict(list)
+        for case_id, timer_id in claimed:
+            by_case[case_id].append(timer_id)
+        for case_id, timer_ids in by_case.items():
+            try:
+                fire_case_timers(services, case_id, timer_ids, now, stats, on_fired)
+            except Exception as exc:  # one broken case must not stop the others
+                log.exception("timer sweep: case %s failed", case_id)
+                stats.errors.append(f"{case_id}: {type(exc).__name__}")
+        if len(claimed) < batch:
+            break
+    return stats.fired
