@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_db_commands(sub)
 
+    from engine.worker_cli import add_worker_command
+
+    add_worker_command(sub)
+
     p = sub.add_parser("run", help="starta tjänsten (uvicorn): migrera, läs in definitioner, demodata, tokens")
     p.add_argument("--host", default=None, help="standard: från BASE_URL (127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="standard: från BASE_URL (8000)")
