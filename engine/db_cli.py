@@ -11,7 +11,7 @@ def add_db_commands(sub: Any) -> None:
     dbsub = p.add_subparsers(dest="db_command", required=True)
     up = dbsub.add_parser("upgrade", help="migrera databasen till senaste versionen")
     up.add_argument("--url", default=None, help="databas-URL (förval: DATABASE_URL)")
-    up.add_argument("--revision", default="head")
+    up.add_argument("--revision", default="heads")
     up.set_defaults(func=_upgrade)
     cur = dbsub.add_parser("current", help="visa databasens migreringsversion")
     cur.add_argument("--url", default=None, help="databas-URL (förval: DATABASE_URL)")

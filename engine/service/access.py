@@ -3,9 +3,10 @@
 - A party sees a case's personal data (name, personnummer, timeline, facts) only while the
   person's current consent (from the case state) covers the party; withdrawal takes effect on the
   next call because every call reads the state again.
-- Anonymous and protected-identity cases carry no name or personnummer at all; their case data
-  (timeline, facts) is seen by the host party (the data controller: the party employing the
-  team, i.e. the party of the definition's first role) and by parties the consent covers.
+- The host party (the data controller: the party employing the team, i.e. the party of the
+  definition's first role) sees the case itself (phase, tasks, facts, timeline) so its team can
+  work it; name and personnummer still only while the consent covers the host party.
+- Anonymous and protected-identity cases carry no name or personnummer at all.
 - Without consent a party sees only its own tasks, with the case reference (the referring party
   keeps the reference of the case it referred, with no personal data).
 - Förbund admin: definitions and aggregates, never a case. Auditor: the access log only.
@@ -92,8 +93,8 @@ def case_level(caller: Caller, state: CaseState, definition: Definition, *, iden
         return "none"
     if consent_covers(caller, state):
         return "full" if identified else "case"
-    if not identified and caller.party == host_party(definition):
-        return "case"
+    if caller.party == host_party(definition):
+        return "case"  # the data controller's team works the case; name/personnummer still need consent
     if caller.party == state.referred_by or any(owns_task(caller, t) for t in state.tasks.values()):
         return "tasks"  # the referring party keeps the case reference it was given
     return "none"

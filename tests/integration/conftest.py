@@ -32,7 +32,7 @@ def make_services(url: str, clock: FakeClock) -> Services:
 
 
 @pytest.fixture
-def services(db_url: str, clock: FakeClock) -> Iterator[Services]:
+def services(db_url: str, clock: FakeClock) -> Iterator[Services]:  # noqa: F811
     svc = make_services(db_url, clock)
     try:
         yield svc

@@ -31,11 +31,18 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+def head_revisions() -> tuple[str, ...]:
+    """Every head: migrations of separate features may branch from the same parent."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The heads as one string ("a" or "a, b"), for messages."""
+    heads = head_revisions()
+    return ", ".join(heads) if heads else None
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
@@ -46,11 +53,16 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> tuple[str, ...]:
     with engine.connect() as conn:
-        rev = MigrationContext.configure(conn).get_current_revision()
+        revs = MigrationContext.configure(conn).get_current_heads()
         conn.rollback()
-    return rev
+    return tuple(sorted(revs))
+
+
+def current_revision(engine: Engine) -> str | None:
+    revs = current_revisions(engine)
+    return ", ".join(revs) if revs else None
 
 
 def current(url: str) -> str | None:
@@ -63,7 +75,7 @@ def current(url: str) -> str | None:
 
 def check_migrated(engine: Engine) -> None:
     """Refuse to run on a database that is not at the newest migration."""
-    rev = current_revision(engine)
-    head = head_revision()
-    if rev != head:
-        raise DatabaseNotMigrated(rev, head)
+    revs = current_revisions(engine)
+    heads = head_revisions()
+    if revs != heads:
+        raise DatabaseNotMigrated(", ".join(revs) or None, ", ".join(heads) or None)
