@@ -77,11 +77,11 @@ class DemoDriver:
             ("arbetstraning", {"avstamningsmote_hallet": today}),
             ("avslut", {}),
         ]
+        if not case.anonymous and case.consent is None:  # named: consent first (else the host sees only tasks)
+            case = self.consent(case)
         for phase, facts in steps:
             if case.phase == target:
                 break
-            if phase == "beslut" and not case.anonymous and (case.consent is None or not case.consent.active):
-                case = self.consent(case)
             if phase == "inskrivning":
                 case = self.run(case, c.DecideParticipation(decision="admitted", actor=SAMORDNARE))
             case = self.move(case, phase, **facts)
@@ -109,7 +109,7 @@ def create_demo_cases(services: Any, today: date) -> list[CaseOut]:
     kommun = identity(SAMORDNARE)
     made: list[CaseOut] = []
 
-    made.append(refer(kommun, ReferralIn(personnummer="191212121212", name="Alva Exempel", note="Ny remiss")))
+    made.append(drv.consent(refer(kommun, ReferralIn(personnummer="191212121212", name="Alva Exempel"))))
     named = refer(kommun, ReferralIn(personnummer="198502022398", name="Bo Demosson", sick_period_start=today))
     made.append(drv.to(named, "kartlaggning"))
     named = refer(kommun, ReferralIn(personnummer="197803031231", name="Cecilia Prov"))
@@ -120,6 +120,7 @@ def create_demo_cases(services: Any, today: date) -> list[CaseOut]:
     made.append(drv.to(prot, "samtycke"))
     done = refer(kommun, ReferralIn(personnummer="196904041115", name="David Avslutad"))
     done = drv.to(done, "avslut")
+    done = drv.finish_tasks(done)
     made.append(drv.run(done, c.ExitCase(outcome="studier", actor=SAMORDNARE)))
     return made
 
