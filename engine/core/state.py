@@ -6,10 +6,11 @@ SpiffWorkflow); `decide()` never mutates a state it is given.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+
+import orjson
 
 OPEN_STATUSES = frozenset({"open", "accepted"})
 
@@ -219,11 +220,11 @@ class CaseState:
         )
 
     def to_json(self) -> str:
-        return _ENCODE(self.to_dict())
+        return orjson.dumps(self.to_dict()).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CaseState:
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(orjson.loads(text))
 
 
 # --- serialisation helpers -----------------------------------------------------------------
@@ -233,8 +234,6 @@ class CaseState:
 # their generated `__init__`, which sets each field with `object.__setattr__` (several times
 # slower for TaskState's fifteen fields).
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-"""`to_dict()` builds fresh lists and dicts every time, so there is no cycle to look for."""
 _MEMO_LIMIT = 50_000
 
 
