@@ -213,6 +213,9 @@ def create_app(settings: Any = None, services: Any = None, clock: Callable[[], d
         access_log.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    from api.pages import install_pages  # web pages at / (issue 7)
+
+    install_pages(app)
 
     @app.middleware("http")
     async def _no_store(request: Request, call_next: Any) -> Any:

@@ -204,3 +204,7 @@ class IdempotencyRow(Base):
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status_code: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Tables of the web pages (issue 7) live in their own module; imported here so Base.metadata has them.
+from engine.adapters.store import web_models as _web_models  # noqa: E402, F401
