@@ -452,7 +452,7 @@ def _comment_task(ctx: _Ctx, cmd: c.CommentTask) -> None:
 
 
 def _team_roles(ctx: _Ctx) -> tuple[str, ...]:
-    return tuple(r.id for r in ctx.d.roles[:1])
+    return (_default_notify(ctx),)
 
 
 # --- consent, decision, contact, facts -------------------------------------------------
@@ -716,7 +716,10 @@ def _fire_timer(ctx: _Ctx, cmd: c.FireTimer) -> None:
 
 
 def _default_notify(ctx: _Ctx) -> str:
-    return ctx.d.roles[0].id if ctx.d.roles else ctx.d.parties[0].id
+    d = ctx.d
+    if d.coordinator is not None:
+        return d.coordinator
+    return d.roles[0].id if d.roles else d.parties[0].id
 
 
 # --- closing ----------------------------------------------------------------------------

@@ -221,6 +221,11 @@ class Definition(Strict):
     description: str | None = None
     parties: list[Party]
     roles: list[Role] = Field(default_factory=list)
+    coordinator: Identifier | None = Field(
+        default=None,
+        description="Roll eller part som samordnar insatsen: får avböjda uppgifter och larm utan egen mottagare "
+        "(förval: första rollen)",
+    )
     facts: list[Fact] = Field(default_factory=list)
     start: Identifier
     phases: list[Phase]

@@ -142,6 +142,8 @@ class _Checker:
         self._phases()
         self._graph()
         self._global_timers()
+        if self.data.get("coordinator") is not None:
+            self._who(("coordinator",), self.data.get("coordinator"))
         self._rehab()
         self._lists()
         return self.out
