@@ -3,9 +3,10 @@
 - A party sees a case's personal data (name, personnummer, timeline, facts) only while the
   person's current consent (from the case state) covers the party; withdrawal takes effect on the
   next call because every call reads the state again.
-- The host party (the data controller: the party employing the team, i.e. the party of the
-  definition's first role) sees the case itself (phase, tasks, facts, timeline) so its team can
-  work it; name and personnummer still only while the consent covers the host party.
+- The host party (the data controller: the party employing the coordinator, i.e. the party of
+  the definition's `coordinator` role or else its first role) sees the case itself (phase, tasks,
+  facts, timeline) so its team can work it; name and personnummer still only while the consent
+  covers the host party.
 - Anonymous and protected-identity cases carry no name or personnummer at all.
 - Without consent a party sees only its own tasks, with the case reference (the referring party
   keeps the reference of the case it referred, with no personal data).
@@ -67,7 +68,11 @@ def require_auditor(caller: Caller) -> None:
 
 
 def host_party(definition: Definition) -> str | None:
-    """The party that hosts the insats and is data controller: the employer of the team's first role."""
+    """The party that hosts the insats and is data controller: the employer of the coordinator
+    (the definition's `coordinator`, by default its first role)."""
+    coordinator = getattr(definition, "coordinator", None)
+    if isinstance(coordinator, str):
+        return definition.party_of(coordinator)
     return definition.roles[0].party if definition.roles else None
 
 

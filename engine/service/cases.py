@@ -491,6 +491,15 @@ class CaseService:
             raise ServiceError("idempotency_conflict", "Begäran med samma Idempotency-Key pågår", status=409)
         out = CaseOut.model_validate(stored.response)
         if out.person is not None:
+            # The stored response is replayed only while the consent still covers the caller.
+            row = s.get(CaseRow, out.id)
+            visible = False
+            if row is not None and row.person_id is not None:
+                d = self._defs.get(s, row.definition_id, row.definition_version)
+                state = CaseState.from_json(row.state)
+                visible = access.case_level(caller, state, d, identified=True) == "full"
+            if not visible:
+                return out.model_copy(update={"person": None})
             access.log_access(
                 s, caller, self._clock(), resource="case", purpose="idempotent_replay", case_id=out.id,
                 person_id=out.person.id,
