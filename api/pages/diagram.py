@@ -13,7 +13,7 @@ from html import escape
 
 from engine.core.definition import Definition, Guard, Phase
 
-BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 210, 64, 50, 78, 24
+BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 250, 92, 50, 78, 24
 DECISIONS = {"admitted": "antagen", "not_admitted": "ej antagen", "on_hold": "vilande"}
 
 
@@ -39,10 +39,9 @@ def guard_text(g: Guard) -> str:
 def timers_text(p: Phase) -> list[str]:
     out: list[str] = []
     if p.max_length is not None:
-        text = f"längst {p.max_length}"
-        if p.extension is not None:
-            text += f", förläng {p.extension.step} till {p.extension.up_to}"
-        out.append(text)
+        out.append(f"längst {p.max_length}")
+    if p.extension is not None:
+        out.append(f"förläng {p.extension.step}, högst {p.extension.up_to}")
     if p.follow_up is not None:
         out.append(f"uppföljning var {p.follow_up.every}")
     if p.midpoint_review is not None:
@@ -130,13 +129,13 @@ def render_svg(d: Definition) -> str:
         out.append(f'<text x="{x + 10:.0f}" y="{y + 22:.0f}" class="label">{escape(_clip(p.label, 26))}</text>')
         tasks = f"{len(p.tasks)} uppgift" + ("er" if len(p.tasks) != 1 else "")
         out.append(f'<text x="{x + 10:.0f}" y="{y + 40:.0f}" class="meta">{tasks}</text>')
-        timer = "; ".join(timers_text(p))
-        if timer:
-            out.append(f'<text x="{x + 10:.0f}" y="{y + 56:.0f}" class="timer">⏱ {escape(_clip(timer, 32))}</text>')
+        for i, timer in enumerate(timers_text(p)[:3]):
+            ty = y + 56 + i * 14
+            out.append(f'<text x="{x + 10:.0f}" y="{ty:.0f}" class="timer">{escape(_clip(timer, 40))}</text>')
         out.append("</g>")
     y = MARGIN + (max(rows) + 1) * (BOX_H + GAP_Y) - GAP_Y + 20
     for note in notes:
-        out.append(f'<text x="{MARGIN}" y="{y:.0f}" class="timer">⏱ {escape(note)}</text>')
+        out.append(f'<text x="{MARGIN}" y="{y:.0f}" class="timer">{escape(note)}</text>')
         y += 22
     out.append("</svg>")
     return "\n".join(out)
