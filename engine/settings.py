@@ -45,6 +45,23 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = 5.0
     embedded_worker: bool = True
 
+    # --- batch work (issue 6): reports, gallring, digests, loggkontroll, Prefect -------------
+    report_suppression_threshold: int = 5
+    """Counts below this are suppressed in reports (shown as `<5` / null)."""
+    reports_dir: Path = Path("var/reports")
+    report_excel: bool = False
+    """CSV for Swedish Excel: semicolons, decimal comma, BOM."""
+    gallring_retention_years: int = 5
+    """Personal data goes this many years after a closed case's last entry."""
+    access_log_retention_years: int = 5
+    loggkontroll_sample_size: int = 50
+    loggkontroll_night: str = "22:00-06:00"
+    loggkontroll_bulk_persons: int = 20
+    """More persons than this read by one user within loggkontroll_bulk_minutes is flagged as bulk."""
+    loggkontroll_bulk_minutes: int = 60
+    flows_work_pool: str = "insats"
+    """The Prefect work pool the deployments are served to."""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -207,4 +207,6 @@ class IdempotencyRow(Base):
 
 
 # Tables of the web pages (issue 7) live in their own module; imported here so Base.metadata has them.
+# Gallring (issue 6): its run log and the cases it cleared, in their own module (migration 0003).
+from engine.adapters.store import gallring_models as _gallring_models  # noqa: E402, F401
 from engine.adapters.store import web_models as _web_models  # noqa: E402, F401

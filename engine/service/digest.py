@@ -1,0 +1,158 @@
+"""The morning digest: overdue and due-this-week tasks per responsible (role or party), via the outbox.
+
+A task is "mine" for its `responsible` (a role such as `samordnare`, or a party) and, once
+escalated, for the role it was escalated to. Each such recipient gets one line per task in one
+e-mail: the digest writes one `digest_item` row per (address, task) in the outbox, status
+`digest`, and the dispatcher (engine/service/dispatch.py) collects the rows of an address into one
+`digest` e-mail on its next round, with the same rendering and retries as every other e-mail.
+Addresses come from the contact directory (role first, then the role's party). Items carry the
+case reference and the task, never the participant. The idempotency key contains the day, so a
+second run on the same day writes nothing new. On a day that is not a Swedish working day nothing
+is sent (the schedule may fire anyway).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select
+
+from engine.adapters.store.models import EventRow, OutboxRow, TaskRow
+from engine.core.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from engine.core.decide import local_date
+from engine.core.state import OPEN_STATUSES
+from engine.service.access import Caller
+from engine.service.contacts import ContactDirectory
+from engine.service.errors import forbidden
+from engine.service.uow import UowFactory
+
+
+class DigestLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    task_id: str
+    label: str
+    party: str
+    due: str
+    overdue: bool
+
+
+class DigestRecipient(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    recipient: str
+    party: str
+    overdue: int
+    due_this_week: int
+    addresses: list[str]
+    lines: list[DigestLine]
+
+
+class DigestReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    day: str
+    skipped: bool
+    """Not a working day: nothing written."""
+    recipients: list[DigestRecipient]
+    written: int
+    """Outbox rows written (one per address and task); 0 on a second run the same day."""
+    unaddressed: list[str]
+    """Recipients with tasks but no e-mail address in the contact directory."""
+
+
+class DigestService:
+    def __init__(
+        self,
+        uow: UowFactory,
+        clock: Callable[[], datetime],
+        contacts: ContactDirectory,
+        calendar: WorkingCalendar = DEFAULT_CALENDAR,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._contacts = contacts
+        self._calendar = calendar
+
+    def run(self, caller: Caller, *, only_working_days: bool = True, dry_run: bool = False) -> DigestReport:
+        if caller.kind not in ("system", "forbund_admin"):
+            raise forbidden("Sammanfattningar skickas av systemet")
+        now = self._clock()
+        today = local_date(now)
+        if only_working_days and not self._calendar.is_working_day(today):
+            return DigestReport(day=today.isoformat(), skipped=True, recipients=[], written=0, unaddressed=[])
+        sunday = today + timedelta(days=6 - today.weekday())
+        with self._uow() as uow:
+            s = uow.session
+            tasks = s.scalars(
+                select(TaskRow)
+                .where(TaskRow.status.in_(sorted(OPEN_STATUSES)), TaskRow.due.is_not(None), TaskRow.due <= sunday)
+                .order_by(TaskRow.due, TaskRow.case_id, TaskRow.task_id)
+            ).all()
+            groups: dict[tuple[str, str], list[DigestLine]] = defaultdict(list)
+            for t in tasks:
+                assert t.due is not None
+                line = DigestLine(
+                    case_id=t.case_id, task_id=t.task_id, label=t.label, party=t.party, due=t.due.isoformat(),
+                    overdue=t.due < today,
+                )  # fmt: skip
+                for who in dict.fromkeys([t.responsible, *([t.escalated_to] if t.escalated_to else [])]):
+                    groups[(who, t.party)].append(line)
+            recipients: list[DigestRecipient] = []
+            unaddressed: list[str] = []
+            written = 0
+            event_ids: dict[str, int] = {}
+            for (who, party), lines in sorted(groups.items()):
+                contacts = self._contacts.emails(who) or (self._contacts.emails(party) if who != party else [])
+                addresses = [c.address for c in contacts]
+                if not addresses:
+                    unaddressed.append(who)
+                recipients.append(
+                    DigestRecipient(
+                        recipient=who, party=party, overdue=sum(ln.overdue for ln in lines),
+                        due_this_week=sum(not ln.overdue for ln in lines), addresses=addresses, lines=lines,
+                    )
+                )  # fmt: skip
+                if dry_run:
+                    continue
+                for address in addresses:
+                    for ln in lines:
+                        key = f"digest:{today.isoformat()}:{address}:{ln.case_id}:{ln.task_id}"
+                        if s.scalar(select(OutboxRow.id).where(OutboxRow.idempotency_key == key)) is not None:
+                            continue
+                        if ln.case_id not in event_ids:
+                            event_ids[ln.case_id] = int(
+                                s.scalar(select(func.max(EventRow.id)).where(EventRow.case_id == ln.case_id)) or 0
+                            )
+                        s.add(
+                            OutboxRow(
+                                case_id=ln.case_id,
+                                event_id=event_ids[ln.case_id],
+                                kind="digest_item",
+                                recipient=who,
+                                payload={
+                                    "type": "DeadlineMissed" if ln.overdue else "ReminderDue",
+                                    "case_id": ln.case_id,
+                                    "task": ln.task_id,
+                                    "due": ln.due,
+                                    "party": ln.party,
+                                    "to": address,
+                                    "meeting": False,
+                                    "digest": today.isoformat(),
+                                },  # fmt: skip
+                                idempotency_key=key,
+                                status="digest",
+                                attempts=0,
+                                next_attempt_at=now,
+                                created_at=now,
+                            )
+                        )
+                        written += 1
+            uow.commit()
+        return DigestReport(
+            day=today.isoformat(), skipped=False, recipients=recipients, written=written, unaddressed=unaddressed
+        )
