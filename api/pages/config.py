@@ -37,6 +37,9 @@ class WebSettings(BaseSettings):
     oidc_kind_claim: str = "kind"
     oidc_party_claim: str = "party"
     oidc_roles_claim: str = "roles"
+    oidc_user_claim: str = "sub"
+    """The claim that names the person (e.g. an HSA-id claim); it becomes the user id in logs."""
+    oidc_name_claim: str = "name"
 
     @property
     def oidc_enabled(self) -> bool:

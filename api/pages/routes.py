@@ -62,6 +62,9 @@ class Web:
     key_dir: Path
     demo_checked: bool = False
     labels_cache: dict[tuple[str, int], Definition] = field(default_factory=dict)
+    http: Any = None
+    """httpx.Client for the OIDC provider (tests put a fake IdP behind a MockTransport)."""
+    oidc_meta: dict[str, Any] | None = None
 
 
 def install(app: FastAPI) -> None:
@@ -300,6 +303,42 @@ async def login(request: Request) -> Response:
         )
     session(request).sign_in(account.user_id, web.codec.max_age)
     return _redirect(request, target)
+
+
+@router.get("/logga-in/oidc")
+def oidc_start(request: Request, nasta: str | None = None) -> Response:
+    """Production sign-in: authorization code flow with PKCE against the region's or kommun's IdP."""
+    from api.pages import oidc
+
+    web = _web(request)
+    if not web.settings.oidc_enabled:
+        raise PageError(404, "Inloggning via identitetsleverantör är inte konfigurerad.")
+    url, pending = oidc.start(web, _local(nasta, "/"))
+    sess = session(request)
+    sess.extra["oidc"] = pending
+    sess.changed = True
+    return _redirect(request, url)
+
+
+@router.get("/logga-in/oidc/svar")
+def oidc_callback(request: Request, code: str = "", state: str = "", error: str | None = None) -> Response:
+    from api.pages import oidc
+
+    web = _web(request)
+    if not web.settings.oidc_enabled:
+        raise PageError(404, "Inloggning via identitetsleverantör är inte konfigurerad.")
+    sess = session(request)
+    pending = sess.extra.pop("oidc", None)
+    sess.changed = True
+    if error or not isinstance(pending, dict):
+        raise PageError(401, "Inloggningen avbröts eller har gått ut. Försök igen.")
+    try:
+        account = oidc.finish(web, pending, code, state)
+    except oidc.OidcError as exc:
+        log.warning("OIDC-inloggning nekad: %s", exc)
+        raise PageError(401, "Inloggningen kunde inte verifieras. Försök igen eller kontakta förvaltningen.") from None
+    sess.sign_in(account.user_id, web.codec.max_age)
+    return _redirect(request, _local(pending.get("next"), "/"))
 
 
 @router.post("/logga-ut", dependencies=Csrf)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -187,3 +191,80 @@ def test_notification_settings_are_kept_per_account(pages: PagesApp) -> None:
     assert r.status_code == 303
     account = pages.app.state.web.accounts.get("rut.rehab@region")
     assert (account.email, account.notify_mode) == ("rut.holm@region.example.se", "digest")
+
+
+def test_oidc_sign_in_with_pkce_state_and_nonce_against_a_fake_idp(pages: PagesApp) -> None:
+    import time
+    from urllib.parse import parse_qs, urlparse
+
+    import httpx
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from api.pages.config import WebSettings
+
+    issuer = "https://idp.region.example"
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid="k1", use="sig", alg="RS256")
+    seen: dict[str, Any] = {}
+
+    def idp(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/.well-known/openid-configuration":
+            return httpx.Response(
+                200,
+                json={
+                    "issuer": issuer,
+                    "authorization_endpoint": issuer + "/authorize",
+                    "token_endpoint": issuer + "/token",
+                    "jwks_uri": issuer + "/jwks",
+                },
+            )
+        if request.url.path == "/jwks":
+            return httpx.Response(200, json={"keys": [jwk]})
+        assert request.url.path == "/token"
+        form = parse_qs(request.content.decode())
+        verifier = form["code_verifier"][0]
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        assert challenge == seen["challenge"]
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "aud": "insats",
+            "sub": "SE2321000016-ABCD",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": seen["nonce"],
+            "name": "Kim Kurator",
+            "kind": "handlaggare",
+            "party": "region",
+            "roles": ["rehabkoordinator"],
+        }
+        return httpx.Response(200, json={"id_token": jwt.encode(claims, key, "RS256", headers={"kid": "k1"})})
+
+    web = pages.app.state.web
+    saved = (web.settings, web.http, web.oidc_meta)
+    web.settings = WebSettings(
+        oidc_issuer=issuer, oidc_client_id="insats", oidc_redirect_url="http://testserver/logga-in/oidc/svar"
+    )
+    web.http, web.oidc_meta = httpx.Client(transport=httpx.MockTransport(idp)), None
+    try:
+        c = client(pages)
+        assert "SITHS" in c.get("/logga-in").text
+        r = c.get("/logga-in/oidc?nasta=/uppgifter")
+        assert r.status_code == 303
+        query = parse_qs(urlparse(r.headers["location"]).query)
+        assert query["code_challenge_method"] == ["S256"]
+        seen.update(challenge=query["code_challenge"][0], nonce=query["nonce"][0])
+        assert c.get("/logga-in/oidc/svar?code=abc&state=fel").status_code == 401  # wrong state
+        r = c.get("/logga-in/oidc?nasta=/uppgifter")
+        query = parse_qs(urlparse(r.headers["location"]).query)
+        seen.update(challenge=query["code_challenge"][0], nonce=query["nonce"][0])
+        r = c.get(f"/logga-in/oidc/svar?code=abc&state={query['state'][0]}")
+        assert r.status_code == 303
+        assert r.headers["location"] == "/uppgifter"
+        assert "Kim Kurator" in c.get("/uppgifter").text
+        account = web.accounts.get("SE2321000016-ABCD")
+        assert (account.kind, account.party, account.roles) == ("handlaggare", "region", ("rehabkoordinator",))
+    finally:
+        web.settings, web.http, web.oidc_meta = saved
