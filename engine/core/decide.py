@@ -8,6 +8,7 @@ never disagree with the state).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -262,7 +263,17 @@ def _extend_phase(ctx: _Ctx, cmd: c.ExtendPhase) -> None:
     if phase.extension is None or s.phase_ends_on is None:
         raise _Reject("extension_not_allowed", f"{phase.label} kan inte förlängas")
     cal = d.working_calendar
-    new_end = phase.extension.step.after(s.phase_ends_on, cal)
+    step, base = phase.extension.step, phase.max_length
+    if base is not None and base.unit is step.unit and step.amount > 0:
+        # The k-th extension ends base + k steps after the phase start (counted from the start, as
+        # follow-ups are), so month-end clamping (31 Aug -> 30 Nov -> 28 Feb -> 28 May) eats no days.
+        k = 1
+        new_end = Duration(base.amount + step.amount, step.unit).after(s.phase_entered_on, cal)
+        while new_end <= s.phase_ends_on:
+            k += 1
+            new_end = Duration(base.amount + k * step.amount, step.unit).after(s.phase_entered_on, cal)
+    else:
+        new_end = step.after(s.phase_ends_on, cal)
     limit = phase.extension.up_to.after(s.phase_entered_on, cal)
     if new_end > limit:
         raise _Reject(
@@ -477,7 +488,9 @@ def _withdraw_consent(ctx: _Ctx, cmd: c.WithdrawConsent) -> None:
     consent = ctx.s.consent
     if consent is None or not consent.active:
         raise _Reject("consent_not_active", "Det finns inget aktivt samtycke att återkalla")
-    removed = consent.parties if cmd.parties is None else tuple(p for p in cmd.parties if p in consent.parties)
+    removed = (
+        consent.parties if cmd.parties is None else tuple(dict.fromkeys(p for p in cmd.parties if p in consent.parties))
+    )
     if not removed:
         raise _Reject("consent_scope_empty", "Samtycket omfattar inte de angivna parterna", field="parties")
     remaining = tuple(p for p in consent.parties if p not in removed)
@@ -566,6 +579,11 @@ def _coerce_fact(kind: FactType, value: Any, name: str) -> Any:
         if kind is FactType.NUMBER:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError
+            # What the state's JSON can hold: no NaN or infinity, integers within 64 bits.
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                raise ValueError
             return value
         if not isinstance(value, str):
             raise TypeError

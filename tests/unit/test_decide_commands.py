@@ -765,6 +765,15 @@ def test_a_partial_consent_withdrawal_narrows_the_scope() -> None:
     )
 
 
+def test_a_party_named_twice_in_a_withdrawal_is_told_once() -> None:
+    case = finsam_case("beslut")
+    d = case.run(c.WithdrawConsent(("fk", "fk", "region")))
+    assert d.events[0].notify == ("fk", "region")
+    assert d.events[0].data["parties"] == ["fk", "region"]
+    assert case.s.consent is not None
+    assert case.s.consent.parties == ("af", "kommun")
+
+
 def test_withdrawing_the_last_parties_one_by_one_ends_the_consent() -> None:
     case = guard_case()
     case.now = at(date(2026, 3, 3))
@@ -908,6 +917,33 @@ def test_an_unknown_fact_is_rejected() -> None:
 def test_a_fact_value_of_the_wrong_type_is_rejected(fact: str, value: object) -> None:
     r = guard_case().reject(c.RecordFact(fact, value))
     assert (r.code, r.details["fact"]) == ("invalid_fact_value", fact)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), 2**63, -(2**63) - 1])
+def test_a_number_fact_that_cannot_be_stored_is_rejected(value: float) -> None:
+    # NaN and infinities are not JSON (the state store wrote NaN as null, losing the value), and
+    # integers beyond 64 bits cannot be serialised at all.
+    r = guard_case().reject(c.RecordFact("timmar", value))
+    assert (r.code, r.details["fact"]) == ("invalid_fact_value", "timmar")
+
+
+@pytest.mark.parametrize(
+    ("fact", "value"),
+    [
+        ("timmar", 2**63 - 1),
+        ("timmar", -(2**63)),
+        ("timmar", 0.1),
+        ("timmar", -3),
+        ("arbetsgivare_klar", False),
+        ("anteckning", 'åäö "citat" {date}'),
+        ("anteckning", ""),
+        ("planerat_mote", "2026-03-20"),
+    ],
+)
+def test_every_accepted_fact_survives_the_json_round_trip(fact: str, value: object) -> None:
+    case = guard_case()
+    case.run(c.RecordFact(fact, value))
+    assert CaseState.from_json(case.s.to_json()) == case.s
 
 
 def test_a_task_due_from_a_date_fact_moves_when_the_fact_is_recorded() -> None:

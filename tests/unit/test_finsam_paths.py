@@ -621,6 +621,21 @@ def test_arbetstraning_extended_three_times_to_twelve_months_then_no_more() -> N
     assert case.s.phase == "arbetstraning"  # reaching the maximum announces it; people decide what next
 
 
+def test_arbetstraning_started_on_the_31st_still_reaches_twelve_months() -> None:
+    # Entered Mon 2026-08-31: 3 månader -> Mon 11-30 (no 31 November). Each extension counts from the
+    # phase start, so the clamping does not eat days: 6 months -> Sun 2027-02-28, 9 -> Mon 2027-05-31,
+    # 12 -> Tue 2027-08-31, exactly the 12-month limit. A fourth would pass it.
+    case = fast_to_arbetstraning(D(2026, 8, 31))
+    assert case.s.phase_ends_on == D(2026, 11, 30)
+    ends = []
+    for _ in range(3):
+        case.run(c.ExtendPhase())
+        ends.append(case.s.phase_ends_on)
+    assert ends == [D(2027, 2, 28), D(2027, 5, 31), D(2027, 8, 31)]
+    r = case.reject(c.ExtendPhase())
+    assert (r.code, r.details["limit"]) == ("extension_limit_reached", "2027-08-31")
+
+
 def test_follow_up_on_julafton_moves_to_the_working_day_before() -> None:
     case = fast_to_arbetstraning(D(2026, 7, 9))
     for _ in range(3):
