@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -36,6 +37,8 @@ log = logging.getLogger("insats.pages")
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE.parent / "templates"))
 TEMPLATES.env.globals["L"] = L
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+TEMPLATES.env.filters["lokal"] = lambda at: at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 STATIC_DIR = HERE.parent / "static"
 MAX_YAML = 200_000
 
