@@ -865,6 +865,17 @@ def test_no_contact_alert_fires_and_rearms() -> None:
     assert case.s.timers["global:no_contact"].at == fires_on(date(2026, 3, 30))
 
 
+def test_maximum_time_in_the_insats_is_announced_to_the_teamledare() -> None:
+    case = finsam_case("inskrivning")  # max_time 18 månader from Mon 2026-03-02 -> Thu 2027-09-02
+    new = case.advance_to(date(2027, 9, 3))
+    reached = case.events_of("MaxTimeReached", new)
+    assert [(e.at, e.notify, e.data["started_on"]) for e in reached] == [
+        (fires_on(date(2027, 9, 2)), ("teamledare",), "2026-03-02")
+    ]
+    assert "global:max_time" not in case.s.timers  # announced once
+    assert case.s.status == "active"
+
+
 # --- facts ----------------------------------------------------------------------------------
 
 
