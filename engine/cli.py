@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_worker_command(sub)
 
+    from engine.flows_cli import add_flow_commands
+
+    add_flow_commands(sub)
+
     p = sub.add_parser("run", help="starta tjänsten (uvicorn): migrera, läs in definitioner, demodata, tokens")
     p.add_argument("--host", default=None, help="standard: från BASE_URL (127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="standard: från BASE_URL (8000)")
