@@ -1,0 +1,2 @@
+-- The Prefect server keeps its own database next to insats's.
+CREATE DATABASE prefect;
