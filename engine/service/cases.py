@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.adapters.store.db import hold_event_append_lock
 from engine.adapters.store.models import (
     CaseRow,
     ConsentRow,
@@ -143,6 +144,7 @@ class CaseService:
             )
             if res.rowcount != 1:  # type: ignore[attr-defined]
                 raise _version_conflict(case_id, expected_version, None)
+            hold_event_append_lock(s)
             s.add(
                 EventRow(
                     case_id=case_id,
@@ -402,6 +404,7 @@ class CaseService:
     ) -> None:
         """Events, outbox, tasks and timers projections, consents: all in the caller's transaction."""
         rows: list[tuple[Event, EventRow]] = []
+        hold_event_append_lock(s)
         for i, event in enumerate(decision.events):
             er = EventRow(
                 case_id=case_id,

@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engine.adapters.store.db import hold_event_append_lock
 from engine.adapters.store.models import CaseRow, DefinitionRow, EventRow
 from engine.core.definition import Definition
 from engine.core.loader import DefinitionError, Problem, loads, parse_yaml
@@ -295,6 +296,7 @@ def _write_migration(
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
         raise ServiceError("version_conflict", f"Ärendet {row.id} ändrades under migreringen; försök igen")
+    hold_event_append_lock(s)
     s.add(
         EventRow(
             case_id=row.id,

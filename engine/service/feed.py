@@ -3,6 +3,8 @@
 The cursor is the global event id. A party sees all events of cases whose current consent covers
 it (and of anonymous cases it hosts), and otherwise only the events about its own tasks. The
 cursor returned is the last event *examined*, so a caller resumes without seeing gaps or repeats.
+On PostgreSQL the feed stops below the lowest event id an unfinished transaction may still commit
+(see `committed_event_horizon`), so an event never appears behind a cursor already handed out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from engine.adapters.store.db import committed_event_horizon
 from engine.adapters.store.models import CaseRow, EventRow
 from engine.core.state import CaseState
 from engine.service import access
@@ -41,14 +44,17 @@ class EventFeedService:
         out: list[EventOut] = []
         next_cursor = cursor
         with self._uow() as uow:
+            horizon = committed_event_horizon(uow.session)
+        with self._uow() as uow:
             s = uow.session
             levels: dict[str, tuple[Level, CaseState, CaseRow]] = {}
             logged: set[str] = set()
             now = self._clock()
             while len(out) < limit:
-                rows = s.scalars(
-                    select(EventRow).where(EventRow.id > next_cursor).order_by(EventRow.id).limit(BATCH)
-                ).all()
+                q = select(EventRow).where(EventRow.id > next_cursor)
+                if horizon is not None:
+                    q = q.where(EventRow.id <= horizon)
+                rows = s.scalars(q.order_by(EventRow.id).limit(BATCH)).all()
                 if not rows:
                     break
                 for r in rows:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
 from engine.core import commands as c
 from engine.service.app import Services
+from engine.service.views import EventOut
+from tests.fakes import FakeClock
+from tests.integration.conftest import make_services
 from tests.integration.service_kit import AF, AF_HANDLAGGARE, FK, SAMORDNARE, named_referral, run, with_consent
 
 
@@ -35,3 +43,52 @@ def test_feed_without_consent_carries_only_the_partys_own_task_events(services: 
     assert events == []  # AF has no task yet and the consent does not cover it
     kommun, _ = services.feed.after(SAMORDNARE, 0, limit=100)
     assert any(e.type == "ConsentRecorded" for e in kommun)
+
+
+@pytest.mark.postgres
+def test_feed_waits_for_a_writer_that_holds_a_lower_event_id(pg_db_url: str, clock: FakeClock) -> None:
+    """On PostgreSQL a transaction can take event ids and commit after a later one: the feed must not
+    hand out a cursor beyond it, or the reader would never see its events."""
+    svc = make_services(pg_db_url, clock)
+    try:
+        case = svc.cases.refer(AF_HANDLAGGARE, named_referral())
+        with_consent(svc, case.id, ("kommun",))
+        _, start = svc.feed.after(SAMORDNARE, 0, limit=1000)
+        appended, release = threading.Event(), threading.Event()
+
+        def slow_writer() -> None:
+            with svc.uow() as uow:  # events appended (ids taken), not yet committed
+                svc.cases._execute(uow, SAMORDNARE, case.id, c.RecordContact(channel="långsam"), None)
+                appended.set()
+                release.wait(timeout=30)
+                uow.commit()
+
+        def read() -> tuple[list[EventOut], int]:
+            return svc.feed.after(SAMORDNARE, start, limit=1000)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            writer = pool.submit(slow_writer)
+            assert appended.wait(timeout=30)
+            reader = pool.submit(read)
+            assert _waiting_for_advisory_lock(pg_db_url), "the feed should wait for the unfinished writer"
+            assert not reader.done()
+            release.set()
+            writer.result(timeout=30)
+            events, _ = reader.result(timeout=30)
+        assert [e.data.get("channel") for e in events if e.type == "ContactRecorded"] == ["långsam"]
+    finally:
+        svc.close()
+
+
+def _waiting_for_advisory_lock(url: str, attempts: int = 200) -> bool:
+    """Poll pg_locks until some session waits for an advisory lock (the feed's exclusive request)."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for _ in range(attempts):
+            row = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()
+            if row and row[0]:
+                return True
+            conn.execute("SELECT pg_sleep(0.02)")
+    return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,3 +58,28 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# --- event order for the feed (PostgreSQL) -------------------------------------------------
+
+EVENT_APPEND_LOCK = 0x1A5A75
+"""Advisory lock key: writers hold it shared while they append events; the feed takes it exclusively
+for an instant to find the highest event id below which every transaction has finished."""
+
+
+def hold_event_append_lock(session: Session) -> None:
+    """Call before inserting events. On PostgreSQL `events.id` comes from a sequence, and a transaction
+    may commit after another that took a higher id; the feed must never pass such a gap."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": EVENT_APPEND_LOCK})
+
+
+def committed_event_horizon(session: Session) -> int | None:
+    """The highest event id such that no unfinished transaction holds a lower one (PostgreSQL), or
+    None where ids are already in commit order (SQLite serialises writers). Ends the transaction."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_APPEND_LOCK})
+    horizon = session.scalar(text("SELECT coalesce(max(id), 0) FROM events"))
+    session.commit()  # releases the lock at once
+    return int(horizon or 0)
