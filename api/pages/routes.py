@@ -675,30 +675,50 @@ async def migrate(request: Request, me: AdminMe, definition_id: str) -> Response
 
 
 @router.get("/admin/statistik", response_class=HTMLResponse)
-def statistics(request: Request, me: AdminMe, definition: str | None = None) -> Response:
+def statistics(
+    request: Request, me: AdminMe, definition: str | None = None, period: str | None = None, troskel: int = 5
+) -> Response:
+    """Uppföljning Finsam (engine/service/reports.py): counts per insats by gender, small counts
+    suppressed; plus running cases per phase, suppressed the same way. Never a person."""
+    from engine.service.reports import DEFAULT_THRESHOLD, ReportService, parse_period, suppress_group
+
     svc = _services(request)
     ids = sorted({d.id for d in svc.definitions.list()})
     chosen = definition if definition in ids else None
+    threshold = min(max(troskel, DEFAULT_THRESHOLD), 50)  # an admin may raise it, never lower it
+    label = (period or "").strip() or str(today_of(request).year)
+    error = None
+    try:
+        chosen_period = parse_period(label)
+    except ServiceError as exc:
+        error, label = exc.message, str(today_of(request).year)
+        chosen_period = parse_period(label)
+    report = ReportService(svc.uow, svc.clock).finsam(me.caller(), chosen_period, threshold, chosen)
     fu = _web(request).overview.follow_up(me.caller(), chosen)
     phases: dict[str, str] = {}
     for did in [chosen] if chosen else ids:
         versions = [v.version for v in svc.definitions.list() if v.id == did]
         for p in definition_of(request, did, max(versions)).phases:
             phases.setdefault(p.id, p.label)
-    phase_rows = [(phases.get(k, k), v) for k, v in sorted(fu.by_phase.items(), key=lambda kv: -kv[1])]
-    outcome_rows = [(L.OUTCOMES.get(k, k), v) for k, v in sorted(fu.by_outcome.items(), key=lambda kv: -kv[1])]
-    genders = sorted({g for (_, g) in fu.outcome_by_gender} | set(fu.by_gender))
+    by_phase = suppress_group({**fu.by_phase, "total": fu.active}, threshold)
+    phase_rows = [(phases.get(k, k), by_phase[k]) for k in sorted(fu.by_phase, key=lambda k: -fu.by_phase[k])]
+    outcome_rows = [(L.OUTCOMES.get(k, k), v) for k, v in report.total.ended_by_outcome.items() if k != "total"]
+    month_rows = [(m.month, m.started) for m in report.months]
     return render(
         request,
         "stats.html",
         {
-            "fu": fu,
+            "report": report,
             "ids": ids,
             "chosen": chosen,
+            "period": label,
+            "threshold": threshold,
+            "error": error,
             "phase_rows": phase_rows,
-            "outcome_rows": outcome_rows,
-            "genders": genders,
-            "phase_chart": bar_chart(phase_rows, "Pågående deltagare per fas"),
-            "outcome_chart": bar_chart(outcome_rows, "Avslutade deltagare per utfall"),
+            "active_total": by_phase["total"],
+            "genders": ("kvinna", "man", "annat", "okänt"),
+            "phase_chart": bar_chart([(a, b) for a, b in phase_rows if b], "Pågående deltagare per fas"),
+            "outcome_chart": bar_chart([(a, b) for a, b in outcome_rows if b], "Avslutade per utfall"),
+            "month_chart": bar_chart([(a, b) for a, b in month_rows if b], "Påbörjade per månad"),
         },
     )

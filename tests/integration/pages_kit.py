@@ -116,3 +116,13 @@ def csrf_of(html: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert m is not None, "no CSRF field on the page"
     return m.group(1)
+
+
+def personnummer(year: int, month: int, day: int, serial: int) -> str:
+    """A valid 12-digit personnummer (Luhn check digit) for test participants."""
+    base = f"{year % 100:02d}{month:02d}{day:02d}{serial:03d}"
+    total = 0
+    for i, ch in enumerate(base):
+        v = int(ch) * (2 if i % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    return f"{year}{month:02d}{day:02d}{serial:03d}{(10 - total % 10) % 10}"
