@@ -10,8 +10,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.adapters.store.db import hold_event_append_lock
 from engine.adapters.store.models import (
@@ -369,26 +372,28 @@ class CaseService:
             raise ServiceError.from_rejection(result)
         new = result.state
         first_seq = row.last_event_seq + 1
+        values: dict[str, Any] = {
+            "state": new.to_json(),
+            "version": loaded_version + 1,
+            "phase": new.phase,
+            "status": new.status,
+            "outcome": new.outcome,
+            "last_event_seq": row.last_event_seq + len(result.events),
+            "updated_at": now,
+            "closed_at": now if new.closed and row.closed_at is None else row.closed_at,
+        }
         res = s.execute(
             update(CaseRow)
             .where(CaseRow.id == case_id, CaseRow.version == loaded_version)
-            .values(
-                state=new.to_json(),
-                version=loaded_version + 1,
-                phase=new.phase,
-                status=new.status,
-                outcome=new.outcome,
-                last_event_seq=row.last_event_seq + len(result.events),
-                updated_at=now,
-                closed_at=now if new.closed and row.closed_at is None else row.closed_at,
-            )
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise _version_conflict(case_id, expected_version, None)
+        for key, value in values.items():  # what the guarded UPDATE wrote, without reading it back
+            set_committed_value(row, key, value)
         self._write_effects(s, case_id, state, result, now, first_seq=first_seq, actor=caller.user_id)
         s.flush()
-        row = self._case_row(s, case_id, refresh=True)
         return self._case_out(s, caller, row, new, d, now, resource="case", purpose=type(command).__name__)
 
     def _write_effects(
@@ -604,35 +609,49 @@ def sync_projections(
 ) -> None:
     """Make the tasks and timers tables agree with the new state (changed rows only)."""
     old_tasks = old.tasks if old is not None else {}
-    for task in new.tasks.values():
-        if old_tasks.get(task.id) == task:
-            continue
-        s.merge(
-            TaskRow(
-                case_id=case_id,
-                task_id=task.id,
-                kind=task.kind,
-                label=task.label,
-                phase=task.phase,
-                responsible=task.responsible,
-                party=task.party,
-                status=task.status,
-                due=task.due,
-                blocking=task.blocking,
-                meeting=task.meeting,
-                escalated_to=task.escalated_to,
-                created_on=task.created_on,
-                closed_on=task.closed_on,
-            )
-        )
+    changed = [
+        {
+            "case_id": case_id,
+            "task_id": task.id,
+            "kind": task.kind,
+            "label": task.label,
+            "phase": task.phase,
+            "responsible": task.responsible,
+            "party": task.party,
+            "status": task.status,
+            "due": task.due,
+            "blocking": task.blocking,
+            "meeting": task.meeting,
+            "escalated_to": task.escalated_to,
+            "created_on": task.created_on,
+            "closed_on": task.closed_on,
+        }
+        for task in new.tasks.values()
+        if old_tasks.get(task.id) != task
+    ]
+    _upsert(s, TaskRow, changed, ("case_id", "task_id"))
     if cancel_timers:
         s.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.timer_id.in_(list(cancel_timers))))
-    for timer in set_timers:
-        s.merge(
-            TimerRow(
-                case_id=case_id, timer_id=timer.id, due_at=timer.at, kind=timer.kind, ref=timer.ref, claimed_until=None
-            )
-        )
+    timers = [
+        {"case_id": case_id, "timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref, "claimed_until": None}
+        for t in set_timers
+    ]
+    _upsert(s, TimerRow, timers, ("case_id", "timer_id"))
+
+
+def _upsert(
+    s: Session, model: type[TaskRow] | type[TimerRow], rows: list[dict[str, Any]], keys: tuple[str, ...]
+) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL both have it): one statement, no read."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c not in keys]
+    if s.get_bind().dialect.name == "postgresql":
+        pg = postgresql_insert(model)
+        s.execute(pg.on_conflict_do_update(index_elements=keys, set_={c: pg.excluded[c] for c in columns}), rows)
+    else:
+        lite = sqlite_insert(model)
+        s.execute(lite.on_conflict_do_update(index_elements=keys, set_={c: lite.excluded[c] for c in columns}), rows)
 
 
 def _recipients(event: Event, old: CaseState | None) -> list[str]:
