@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,16 +99,20 @@ def test_fifty_concurrent_writers_on_one_case_lose_no_update(pg_db_url: str, clo
         svc.close()
 
 
-def test_concurrent_writers_on_sqlite_lose_no_update(services: Services) -> None:
-    case = services.cases.refer(AF_HANDLAGGARE, named_referral())
-    with_consent(services, case.id)
-    before, _ = load_state(services, case.id)
-    if services.engine.dialect.name != "sqlite":
-        pytest.skip("the PostgreSQL variant runs with 50 writers above")
-    _writers(services, case.id, 8, lambda i: c.RecordContact(channel=f"k{i}"), expect_conflicts=False)
-    row, _ = load_state(services, case.id)
-    assert row.version == before.version + 8
-    assert_store_matches_state(services, case.id)
+def test_concurrent_writers_on_sqlite_lose_no_update(sqlite_template: Path, tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "insats.db"
+    shutil.copyfile(sqlite_template, path)
+    svc = make_services(f"sqlite:///{path}", clock)
+    try:
+        case = svc.cases.refer(AF_HANDLAGGARE, named_referral())
+        with_consent(svc, case.id)
+        before, _ = load_state(svc, case.id)
+        _writers(svc, case.id, 8, lambda i: c.RecordContact(channel=f"k{i}"), expect_conflicts=False)
+        row, _ = load_state(svc, case.id)
+        assert row.version == before.version + 8
+        assert_store_matches_state(svc, case.id)
+    finally:
+        svc.close()
 
 
 def test_same_idempotency_key_twice_acts_once_and_returns_the_first_response(services: Services) -> None:
