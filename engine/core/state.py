@@ -208,7 +208,7 @@ class CaseState:
             ),
             decision=d["decision"],
             facts={k: _fact_in(v) for k, v in d["facts"].items()},
-            tasks={t[0]: _task_from_row(t) for t in d["tasks"]},
+            tasks={t[0]: _task_from_cached_row(t) for t in d["tasks"]},
             timers={t[0]: _timer_from_row(t) for t in d["timers"]},
             last_contact_on=day(d["last_contact_on"]),
             follow_ups=d["follow_ups"],
@@ -297,6 +297,21 @@ def _task_from_row(r: list[Any], s: tuple[Any, ...] = _TASK_SLOTS) -> TaskState:
     s[13](t, r[13])
     s[14](t, r[14])
     return t
+
+
+_TASKS_BY_ROW: dict[tuple[Any, ...], TaskState] = {}
+
+
+def _task_from_cached_row(r: list[Any]) -> TaskState:
+    """Most of a case's tasks are unchanged from one command to the next (closed ones never
+    change): a frozen task already built from the same row is shared instead of rebuilt."""
+    key = tuple(r)
+    task = _TASKS_BY_ROW.get(key)
+    if task is None:
+        if len(_TASKS_BY_ROW) > _MEMO_LIMIT:
+            _TASKS_BY_ROW.clear()
+        task = _TASKS_BY_ROW[key] = _task_from_row(r)
+    return task
 
 
 def _timer_from_row(r: list[Any], s: tuple[Any, ...] = _TIMER_SLOTS) -> Timer:
