@@ -236,12 +236,14 @@ def load_or_create_clients(key_dir: Path) -> tuple[dict[str, dict[str, Any]], di
     """
     clients_path = key_dir / "clients.json"
     secrets_path = key_dir / "demo-secrets.json"
+    clients: dict[str, dict[str, Any]]
+    plain: dict[str, dict[str, str]]
     if clients_path.exists():
         clients = json.loads(clients_path.read_text())
         plain = json.loads(secrets_path.read_text()) if secrets_path.exists() else {}
         return clients, plain
-    clients: dict[str, dict[str, Any]] = {}
-    plain: dict[str, dict[str, str]] = {}
+    clients = {}
+    plain = {}
     for ident in DEMO_IDENTITIES:
         entry: dict[str, Any] = {
             "kind": ident.kind,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 
-from api.auth import CurrentCaller  # noqa: F401  (re-exported for routers)
+from api.auth import CurrentCaller as CurrentCaller  # re-exported for the routers
 from api.problems import ApiError
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic.config import JsonDict
 
 Party = Literal["af", "fk", "kommun", "region"]
 Gender = Literal["kvinna", "man", "annat"]
@@ -204,8 +205,8 @@ class SimulationCreate(BaseModel):
 class MigrationCreate(BaseModel):
     model_config = _example(from_version=1, to_version=2, phase_map={"forberedande": "kartlaggning"}, dry_run=True)
 
-    from_version: int = Field(ge=1)
-    to_version: int = Field(ge=1)
+    from_version: int = Field(ge=1, le=1_000_000)  # bounded like the path's version: SQLite has 64-bit ints
+    to_version: int = Field(ge=1, le=1_000_000)
     phase_map: dict[str, Ident] = Field(default_factory=dict)
     dry_run: bool = True
 
@@ -249,7 +250,7 @@ class PersonPublic(_Out):
     name: str | None = None
 
 
-_TASK_EXAMPLE = {
+_TASK_EXAMPLE: JsonDict = {
     "case_id": "3f2a9c0d5e7b4a1c9d8e7f6a5b4c3d2e",
     "task_id": "bekrafta_remiss",
     "label": "Bekräfta mottagen remiss och kontakta deltagaren",
@@ -290,7 +291,7 @@ class TaskPublic(_Out):
     person: PersonPublic | None = Field(None, description="Bara när samtycket omfattar anroparens part")
 
 
-_CASE_EXAMPLE = {
+_CASE_EXAMPLE: JsonDict = {
     "id": "3f2a9c0d5e7b4a1c9d8e7f6a5b4c3d2e",
     "access": "full",
     "version": 3,
@@ -352,23 +353,19 @@ class CasePublic(_Out):
     updated_at: UtcDateTime | None = None
 
 
+_EVENT_EXAMPLE: JsonDict = {
+    "id": 1042,
+    "case_id": "3f2a9c0d5e7b4a1c9d8e7f6a5b4c3d2e",
+    "seq": 4,
+    "type": "TaskCompleted",
+    "at": "2026-11-21T08:02:11Z",
+    "actor": "sara.samordnare@kommun",
+    "data": {"task": "bekrafta_remiss"},
+}
+
+
 class EventPublic(_Out):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 1042,
-                    "case_id": "3f2a9c0d5e7b4a1c9d8e7f6a5b4c3d2e",
-                    "seq": 4,
-                    "type": "TaskCompleted",
-                    "at": "2026-11-21T08:02:11Z",
-                    "actor": "sara.samordnare@kommun",
-                    "data": {"task": "bekrafta_remiss"},
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_EVENT_EXAMPLE]})
 
     id: int
     case_id: str
@@ -406,7 +403,7 @@ class EventPage(_Page):
         json_schema_extra={
             "examples": [
                 {
-                    "items": [EventPublic.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "items": [_EVENT_EXAMPLE],
                     "total": 1,
                     "limit": 20,
                     "page": 1,
@@ -422,7 +419,7 @@ class EventFeed(_Out):
         json_schema_extra={
             "examples": [
                 {
-                    "items": [EventPublic.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "items": [_EVENT_EXAMPLE],
                     "next_cursor": 1042,
                 }
             ]
@@ -437,25 +434,21 @@ class CaseList(_Out):
     items: list[CasePublic]
 
 
+_ACCESS_LOG_EXAMPLE: JsonDict = {
+    "id": 77,
+    "at": "2026-11-21T08:02:11Z",
+    "user_id": "anna.handlaggare@af",
+    "caller_kind": "handlaggare",
+    "party": "af",
+    "person_id": "p-5b4c3d2e",
+    "case_id": "3f2a9c0d5e7b4a1c9d8e7f6a5b4c3d2e",
+    "resource": "case",
+    "purpose": "GET /api/v1/cases/{case_id}",
+}
+
+
 class AccessLogEntry(_Out):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 77,
-                    "at": "2026-11-21T08:02:11Z",
-                    "user_id": "anna.handlaggare@af",
-                    "caller_kind": "handlaggare",
-                    "party": "af",
-                    "person_id": "p-5b4c3d2e",
-                    "case_id": "3f2a9c0d5e7b4a1c9d8e7f6a5b4c3d2e",
-                    "resource": "case",
-                    "purpose": "GET /api/v1/cases/{case_id}",
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_ACCESS_LOG_EXAMPLE]})
 
     id: int
     at: UtcDateTime
@@ -473,7 +466,7 @@ class AccessLogPage(_Page):
         json_schema_extra={
             "examples": [
                 {
-                    "items": [AccessLogEntry.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "items": [_ACCESS_LOG_EXAMPLE],
                     "total": 1,
                     "limit": 20,
                     "page": 1,
@@ -484,22 +477,18 @@ class AccessLogPage(_Page):
     items: list[AccessLogEntry]
 
 
+_DEFINITION_SUMMARY_EXAMPLE: JsonDict = {
+    "id": "finsam-insats",
+    "version": 1,
+    "name": "Individuell insats (FINSAM)",
+    "published": True,
+    "created_at": "2026-11-20T09:00:00Z",
+    "created_by": "system",
+}
+
+
 class DefinitionSummary(_Out):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "finsam-insats",
-                    "version": 1,
-                    "name": "Individuell insats (FINSAM)",
-                    "published": True,
-                    "created_at": "2026-11-20T09:00:00Z",
-                    "created_by": "system",
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_DEFINITION_SUMMARY_EXAMPLE]})
 
     id: str
     version: int
@@ -514,7 +503,7 @@ class DefinitionList(_Out):
         json_schema_extra={
             "examples": [
                 {
-                    "items": [DefinitionSummary.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "items": [_DEFINITION_SUMMARY_EXAMPLE],
                     "total": 1,
                     "limit": 20,
                     "page": 1,
@@ -534,7 +523,7 @@ class DefinitionPublic(DefinitionSummary):
         json_schema_extra={
             "examples": [
                 {
-                    **DefinitionSummary.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+                    **_DEFINITION_SUMMARY_EXAMPLE,
                     "definition": {"id": "finsam-insats", "version": 1, "phases": ["…"]},
                 }
             ]

@@ -7,7 +7,7 @@ personal data). The logic and its tests live in the service layer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,8 @@ def loggkontroll_flow(
     }  # fmt: skip
 
 
-FLOWS = {
+# Each flow called synchronously returns its JSON summary (the CLI prints it).
+FLOWS: dict[str, Callable[..., dict[str, Any]]] = {
     "report": report_flow,
     "gallring": gallring_flow,
     "digest": digest_flow,

@@ -54,13 +54,15 @@ def serve(names: list[str] | None = None, *, schedules: bool = True) -> None:
 def deploy_to_pool(work_pool: str, names: list[str] | None = None, source: Path = REPO) -> list[str]:
     """Register the deployments with their schedules to a (process) work pool; `prefect worker start
     --pool <work_pool>` then runs them from `source` (the installed project)."""
-    from prefect import flow
+    from prefect import Flow
     from prefect.schedules import Cron
 
     ids = []
     for key in names or list(SCHEDULES):
         _fl, cron, name = SCHEDULES[key]
-        remote = flow.from_source(source=str(source), entrypoint=ENTRYPOINTS[key])
+        remote = Flow.from_source(source=str(source), entrypoint=ENTRYPOINTS[key])
+        if not isinstance(remote, Flow):  # async dispatch returns a coroutine inside an event loop
+            raise RuntimeError("deploy_to_pool must be called outside an event loop")
         dep_id = remote.deploy(
             name=name, work_pool_name=work_pool, schedules=[Cron(cron, timezone=TZ)], build=False, push=False
         )

@@ -93,6 +93,9 @@ def render_svg(d: Definition) -> str:
         "orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='#1f3a5f'/></marker></defs>",
     ]
     side = 0
+    bx: float
+    lx: float
+    ly: float
     for p in d.phases:
         for t in p.transitions:
             if t.to not in pos:

@@ -29,8 +29,8 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 
 
 def _summary(d: Any) -> dict[str, Any]:
-    out = as_dict(d)
-    if isinstance(out, dict) and "name" not in out and isinstance(out.get("definition"), dict):
+    out: dict[str, Any] = as_dict(d)
+    if "name" not in out and isinstance(out.get("definition"), dict):
         out["name"] = out["definition"].get("name")
     return out
 

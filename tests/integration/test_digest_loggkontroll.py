@@ -60,7 +60,9 @@ def test_digest_lists_overdue_and_due_this_week_once_per_address(services: Servi
     dispatcher.deliver(clock(), 50, DispatchStats())
     (mail,) = smtp.messages
     body = mail.get_body(preferencelist=("plain",)).get_content()
-    assert "Försenad" in body and "Påminnelse" in body and "Bekräfta mottagen remiss" in body
+    assert "Försenad" in body
+    assert "Påminnelse" in body
+    assert "Bekräfta mottagen remiss" in body
     with services.uow() as uow:
         statuses = {r.status for r in uow.session.scalars(select(OutboxRow).where(OutboxRow.kind == "digest_item"))}
     assert statuses == {"digested"}
@@ -96,8 +98,10 @@ def test_loggkontroll_flags_and_reproducible_sample(services: Services, clock: F
     assert flagged[(SAMORDNARE.user_id, 2, 21)] == ["night"]
     assert all(flagged[("fk-system", 3, 9)] == ["outside_task", "bulk"] for _ in cases)
     assert (SAMORDNARE.user_id, 2, 8) not in flagged
-    assert len(out.sample) == 4 and out.entries_in_period > 4
+    assert len(out.sample) == 4
+    assert out.entries_in_period > 4
     again = svc.sample(AUDITOR, june, size=4, bulk_persons=2, bulk_minutes=15)
-    assert [e.id for e in again.sample] == [e.id for e in out.sample] and again.seed == out.seed
+    assert [e.id for e in again.sample] == [e.id for e in out.sample]
+    assert again.seed == out.seed
     other = svc.sample(AUDITOR, june, size=out.entries_in_period, seed=99)
     assert len(other.sample) == out.entries_in_period

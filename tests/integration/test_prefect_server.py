@@ -100,5 +100,6 @@ def test_a_served_deployment_runs_on_a_real_prefect_server(prefect_env: dict[str
         stop(runner)
     assert result["state"] == "COMPLETED", result
     report = json.loads((tmp_path / "reports" / "uppfoljning-2026-T1.json").read_text(encoding="utf-8"))
-    assert report["period"] == "2026-T1" and report["threshold"] == 5
+    assert report["period"] == "2026-T1"
+    assert report["threshold"] == 5
     assert (tmp_path / "reports" / "uppfoljning-2026-T1.png").exists()

@@ -42,7 +42,8 @@ def env_file() -> dict[str, str]:
 def test_the_services_we_promised_are_there() -> None:
     assert {"postgres", "api", "worker", "prefect-server", "prefect-worker", "mailpit"} <= set(SERVICES)
     assert SERVICES["worker"]["deploy"]["replicas"] == 2
-    assert "postgresql+asyncpg://" in SERVICES["prefect-server"]["environment"]["PREFECT_SERVER_DATABASE_CONNECTION_URL"]
+    prefect_env = SERVICES["prefect-server"]["environment"]
+    assert "postgresql+asyncpg://" in prefect_env["PREFECT_SERVER_DATABASE_CONNECTION_URL"]
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -50,7 +51,8 @@ def test_every_command_exists(name: str) -> None:
     svc = SERVICES[name]
     command = svc.get("command")
     if command is None:
-        assert "image" in svc and "build" not in svc, f"{name}: our image without a command"
+        assert "image" in svc, f"{name}: our image without a command"
+        assert "build" not in svc, f"{name}: our image without a command"
         return
     argv = shlex.split(command) if isinstance(command, str) else list(command)
     if svc.get("entrypoint") == ["prefect"]:
@@ -91,7 +93,8 @@ def test_dockerfile_multi_stage_non_root_healthcheck_and_entrypoint() -> None:
     assert len(re.findall(r"^FROM ", text, re.M)) >= 2
     assert "-slim" in text
     user = re.findall(r"^USER (\S+)", text, re.M)
-    assert user and user[-1] not in ("root", "0")
+    assert user
+    assert user[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK ", text, re.M)
     entry = re.search(r"^ENTRYPOINT \[\"([^\"]+)\"\]", text, re.M)
     assert entry is not None
@@ -99,9 +102,11 @@ def test_dockerfile_multi_stage_non_root_healthcheck_and_entrypoint() -> None:
     assert copied is not None, "the entrypoint is a file the image gets"
     script = (DOCKER.parent / copied[1]).read_text(encoding="utf-8")
     upgrade = re.search(r"python -m engine (db upgrade)", script)
-    assert upgrade is not None and parses(upgrade[1].split())
+    assert upgrade is not None
+    assert parses(upgrade[1].split())
     assert 'exec "$@"' in script
     cmd = re.search(r"^CMD (\[.*\])$", text, re.M)
     assert cmd is not None
     argv = yaml.safe_load(cmd[1])
-    assert argv[:3] == ["python", "-m", "engine"] and parses(argv[3:])
+    assert argv[:3] == ["python", "-m", "engine"]
+    assert parses(argv[3:])
