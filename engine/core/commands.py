@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from typing import Any
 
 
@@ -122,3 +125,56 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         AbortCase,
     )
 }
+
+
+# --- field shapes -----------------------------------------------------------------------------
+# Commands arrive from JSON and forms, so a field may hold None or a number where text is meant.
+# `decide` checks every field against its annotation first and rejects a wrong shape with a code
+# instead of failing inside a rule. None in a required text field passes as "no text": the rule
+# that needs the text rejects it with its own code (`comment_empty`, `reason_required`, ...).
+
+_Check = Callable[[object], bool]
+
+
+def _is_date(v: object) -> bool:
+    return isinstance(v, date) and not isinstance(v, datetime)
+
+
+def _check_for(hint: object) -> _Check:
+    if hint is Any:
+        return lambda v: True
+    if hint is str:
+        return lambda v: v is None or isinstance(v, str)
+    if hint is bool:
+        return lambda v: isinstance(v, bool)
+    if hint is date:
+        return _is_date
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is types.UnionType and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))
+        check = _check_for(inner)
+        return lambda v: v is None or check(v)
+    if origin is tuple:  # tuple[str, ...]
+        return lambda v: isinstance(v, tuple | list) and all(isinstance(x, str) for x in v)
+    if origin is dict:  # dict[str, Any]
+        return lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v)
+    raise TypeError(f"no shape check for {hint!r}")  # pragma: no cover - a new annotation kind
+
+
+_CHECKS: dict[type[Command], tuple[tuple[str, _Check], ...]] = {}
+
+
+def _checks(cls: type[Command]) -> tuple[tuple[str, _Check], ...]:
+    got = _CHECKS.get(cls)
+    if got is None:
+        hints = typing.get_type_hints(cls)
+        got = _CHECKS[cls] = tuple((f.name, _check_for(hints[f.name])) for f in fields(cls))
+    return got
+
+
+def misshapen_field(command: Command) -> str | None:
+    """The first field whose value does not have the annotated type, or None when all do."""
+    for name, check in _checks(type(command)):
+        if not check(getattr(command, name)):
+            return name
+    return None

@@ -71,6 +71,9 @@ class _Ctx:
 
 
 def decide(definition: Definition, state: CaseState | None, command: c.Command, now: datetime) -> Decision | Rejected:
+    bad = c.misshapen_field(command)
+    if bad is not None:
+        return Rejected("invalid_value", f"Fältet '{bad}' har fel typ", {"field": bad})
     if isinstance(command, c.Refer):
         if state is not None:
             return Rejected("case_exists", "Ärendet finns redan")
@@ -111,6 +114,8 @@ def _decision(old: CaseState | None, ctx: _Ctx) -> Decision:
 
 
 def _refer(d: Definition, cmd: c.Refer, now: datetime) -> Decision:
+    if _blank(cmd.case_id):
+        raise _Reject("invalid_value", "Ärendet saknar id", field="case_id")
     today = local_date(now)
     start = d.phase_by_id[d.start]
     s = CaseState(
@@ -438,7 +443,7 @@ def _accept_task(ctx: _Ctx, cmd: c.AcceptTask) -> None:
 
 def _decline_task(ctx: _Ctx, cmd: c.DeclineTask) -> None:
     t = _open_task(ctx, cmd.task_id)
-    if not cmd.reason or not cmd.reason.strip():
+    if _blank(cmd.reason):
         raise _Reject("reason_required", "Ange varför uppgiften avböjs", field="reason")
     _close_task(ctx, t, "declined", cmd.reason)
     ctx.emit("TaskDeclined", notify=_team_roles(ctx), task=t.id, party=t.party, reason=cmd.reason)
@@ -457,9 +462,14 @@ def _complete_task(ctx: _Ctx, cmd: c.CompleteTask) -> None:
 
 def _comment_task(ctx: _Ctx, cmd: c.CommentTask) -> None:
     t = _task(ctx, cmd.task_id)
-    if not cmd.text.strip():
+    if _blank(cmd.text):
         raise _Reject("comment_empty", "Kommentaren är tom", field="text")
     ctx.emit("TaskCommented", task=t.id, text=cmd.text)
+
+
+def _blank(text: str | None) -> bool:
+    """No text given: None (a required text left out) or only whitespace."""
+    return text is None or not text.strip()
 
 
 def _team_roles(ctx: _Ctx) -> tuple[str, ...]:
@@ -478,7 +488,7 @@ def _record_consent(ctx: _Ctx, cmd: c.RecordConsent) -> None:
         raise _Reject("unknown_party", "Okänd part: " + ", ".join(unknown), field="parties", parties=unknown)
     if cmd.given_on > ctx.today:
         raise _Reject("invalid_date", "Samtycket kan inte vara givet i framtiden", field="given_on")
-    if not cmd.form.strip():
+    if _blank(cmd.form):
         raise _Reject("consent_form_required", "Ange hur samtycket gavs", field="form")
     ctx.s.consent = Consent(parties, cmd.given_on, cmd.form, cmd.actor or "okänd")
     ctx.emit("ConsentRecorded", parties=list(parties), given_on=cmd.given_on.isoformat(), form=cmd.form)
@@ -606,7 +616,37 @@ def _set_rehab_timers(ctx: _Ctx, sick_start: date) -> None:
         warn = _business_day(ctx, rk.warn_before.before(checkpoint, cal))
         if warn > ctx.today:
             ctx.set_timer(f"rehab:{day}:warn", warn, "rehab_warning", str(day))
+        elif not _rehab_warned(ctx.s, checkpoint):
+            # Recorded inside the warning window: FK is warned today rather than never.
+            _warn_rehab_checkpoint(ctx, day, checkpoint)
         ctx.set_timer(f"rehab:{day}", checkpoint, "rehab_checkpoint", str(day))
+
+
+def _rehab_warned(s: CaseState, checkpoint: date) -> bool:
+    """A warning for this checkpoint date was already given (the same start recorded again)."""
+    return any(t.kind == "rehab_checkpoint" and t.due == checkpoint for t in s.tasks.values())
+
+
+def _warn_rehab_checkpoint(ctx: _Ctx, day_n: int, checkpoint: date) -> None:
+    rk = ctx.d.rehabiliteringskedjan
+    assert rk is not None
+    ctx.emit("RehabCheckpointWarning", notify=(rk.notify,), day=day_n, checkpoint_on=checkpoint.isoformat())
+    _add_task(
+        ctx,
+        TaskState(
+            id=_instance_id(ctx.s, f"rehabkedjan_dag_{day_n}"),
+            spec=None,
+            kind="rehab_checkpoint",
+            label=f"Rehabiliteringskedjan dag {day_n}: pröva arbetsförmågan",
+            phase=None,
+            responsible=rk.notify,
+            party=ctx.d.party_of(rk.notify),
+            status="open",
+            created_on=ctx.today,
+            due=checkpoint,
+            blocking=False,
+        ),
+    )
 
 
 def checkpoint_date(sick_start: date, day: int) -> date:
@@ -701,30 +741,7 @@ def _fire_timer(ctx: _Ctx, cmd: c.FireTimer) -> None:
         rk = d.rehabiliteringskedjan
         assert rk is not None
         day_n = int(timer.ref or 0)
-        sick_start = s.facts[rk.fact]
-        checkpoint = checkpoint_date(sick_start, day_n)
-        ctx.emit(
-            "RehabCheckpointWarning",
-            notify=(rk.notify,),
-            day=day_n,
-            checkpoint_on=checkpoint.isoformat(),
-        )
-        _add_task(
-            ctx,
-            TaskState(
-                id=_instance_id(s, f"rehabkedjan_dag_{day_n}"),
-                spec=None,
-                kind="rehab_checkpoint",
-                label=f"Rehabiliteringskedjan dag {day_n}: pröva arbetsförmågan",
-                phase=None,
-                responsible=rk.notify,
-                party=d.party_of(rk.notify),
-                status="open",
-                created_on=ctx.today,
-                due=checkpoint,
-                blocking=False,
-            ),
-        )
+        _warn_rehab_checkpoint(ctx, day_n, checkpoint_date(s.facts[rk.fact], day_n))
     elif kind == "rehab_checkpoint":
         rk = d.rehabiliteringskedjan
         assert rk is not None
@@ -767,7 +784,7 @@ def _exit_case(ctx: _Ctx, cmd: c.ExitCase) -> None:
         raise _Reject("exit_phase_required", f"Avslut med utfall görs i en avslutsfas, inte i {phase.label}")
     if cmd.outcome not in {o.value for o in d.outcomes}:
         raise _Reject("unknown_outcome", f"Okänt utfall '{cmd.outcome}'", field="outcome")
-    if cmd.outcome in {o.value for o in d.reasons_required_for} and not (cmd.reason and cmd.reason.strip()):
+    if cmd.outcome in {o.value for o in d.reasons_required_for} and _blank(cmd.reason):
         raise _Reject("reason_required", f"Utfallet {cmd.outcome} kräver en orsak", field="reason")
     failure = _check_guard(ctx, Guard(tasks_done=True))
     if failure is not None:
@@ -778,7 +795,7 @@ def _exit_case(ctx: _Ctx, cmd: c.ExitCase) -> None:
 
 
 def _abort_case(ctx: _Ctx, cmd: c.AbortCase) -> None:
-    if not cmd.reason or not cmd.reason.strip():
+    if _blank(cmd.reason):
         raise _Reject("reason_required", "Ange orsak till avbrottet", field="reason")
     if ctx.d.avbrott_reasons and cmd.reason not in ctx.d.avbrott_reasons:
         raise _Reject(

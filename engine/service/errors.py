@@ -26,6 +26,7 @@ INVALID_INPUT_CODES = frozenset(
         "comment_empty",
         "consent_scope_empty",
         "consent_form_required",
+        "invalid_value",
     }
 )
 """Engine rejections that mean the request itself is malformed (422), not a rule violation (409)."""

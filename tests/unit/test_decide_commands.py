@@ -1290,3 +1290,99 @@ def test_now_must_be_timezone_aware() -> None:
 
     with pytest.raises(ValueError, match="timezone-aware"):
         decide(finsam(), None, c.Refer("c1", "af"), datetime(2026, 3, 2, 10))
+
+
+# --- review fixes: late sick-period start, missing or misshapen command fields ------------------
+
+
+def test_sick_period_start_recorded_inside_the_warning_window_warns_fk_at_once() -> None:
+    # Recorded Mon 2026-03-02. Day 90 on Mon 03-09 (sick since 03-09 - 89 days = 2025-12-10):
+    # its warning date (14 days before, 02-23) has passed but the checkpoint has not, so FK is
+    # warned and gets the task today instead of never.
+    case = finsam_case("kartlaggning")
+    assert case.today == MON
+    d = case.run(c.RecordFact("sjukperiod_start", date(2025, 12, 10)))
+    warnings = case.events_of("RehabCheckpointWarning", d.events)
+    assert [(e.notify, e.data["day"], e.data["checkpoint_on"]) for e in warnings] == [(("fk",), 90, "2026-03-09")]
+    task = case.task("rehabkedjan_dag_90")
+    assert (task.responsible, task.created_on, task.due, task.kind) == ("fk", MON, date(2026, 3, 9), "rehab_checkpoint")
+    assert "rehab:90:warn" not in case.s.timers
+    assert case.s.timers["rehab:90"].at == fires_on(date(2026, 3, 9))
+    # day 180 (2026-06-07) is still ahead: its warning waits for its timer as before
+    assert "rehab:180:warn" in case.s.timers
+    # the same start recorded again gives no second warning
+    again = case.run(c.RecordFact("sjukperiod_start", date(2025, 12, 10)))
+    assert case.events_of("RehabCheckpointWarning", again.events) == []
+    assert [t for t in case.s.tasks if t.startswith("rehabkedjan_dag_90")] == ["rehabkedjan_dag_90"]
+    reached = case.advance_to(date(2026, 3, 10))
+    assert [e.data["day"] for e in case.events_of("RehabCheckpointReached", reached)] == [90]
+
+
+def test_sick_period_start_recorded_on_the_warning_day_warns_at_once() -> None:
+    # Day 90 on Mon 03-16 (sick since 2025-12-17); warning 14 days before = Mon 03-02, today.
+    case = finsam_case("kartlaggning")
+    d = case.run(c.RecordFact("sjukperiod_start", date(2025, 12, 17)))
+    assert [e.data["day"] for e in case.events_of("RehabCheckpointWarning", d.events)] == [90]
+    assert case.task("rehabkedjan_dag_90").due == date(2026, 3, 16)
+
+
+def test_referral_inside_the_warning_window_warns_fk_at_once() -> None:
+    case = Case.referred(MON, facts={"sjukperiod_start": date(2025, 12, 10)})
+    assert [e.data["day"] for e in case.events_of("RehabCheckpointWarning")] == [90]
+    assert case.task("rehabkedjan_dag_90").is_open
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (c.CommentTask("bekrafta_remiss", None), "comment_empty"),  # type: ignore[arg-type]
+        (c.DeclineTask("bekrafta_remiss", None), "reason_required"),  # type: ignore[arg-type]
+        (c.AbortCase(None), "reason_required"),  # type: ignore[arg-type]
+        (c.RecordConsent(ALL_PARTIES, MON, form=None), "consent_form_required"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_missing_text_is_rejected_like_an_empty_one(command: c.Command, code: str) -> None:
+    case = finsam_case("samtycke") if isinstance(command, c.RecordConsent) else Case.referred(MON)
+    assert case.reject(command).code == code
+
+
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (c.CommentTask("bekrafta_remiss", 5), "text"),  # type: ignore[arg-type]
+        (c.DeclineTask("bekrafta_remiss", ["nej"]), "reason"),  # type: ignore[arg-type]
+        (c.AbortCase("flytt", note=3), "note"),  # type: ignore[arg-type]
+        (c.AbortCase(3), "reason"),  # type: ignore[arg-type]
+        (c.ExitCase("övriga_avslutade", reason=5), "reason"),  # type: ignore[arg-type]
+        (c.RecordConsent(None, MON), "parties"),  # type: ignore[arg-type]
+        (c.RecordConsent(("af", 1), MON), "parties"),  # type: ignore[arg-type]
+        (c.RecordConsent(ALL_PARTIES, None), "given_on"),  # type: ignore[arg-type]
+        (c.RecordConsent(ALL_PARTIES, "2026-03-02"), "given_on"),  # type: ignore[arg-type]
+        (c.RecordConsent(ALL_PARTIES, at(MON)), "given_on"),
+        (c.RecordConsent(ALL_PARTIES, MON, form=1), "form"),  # type: ignore[arg-type]
+        (c.RecordContact(on="2026-03-02"), "on"),  # type: ignore[arg-type]
+        (c.WithdrawConsent(parties="af"), "parties"),  # type: ignore[arg-type]
+        (c.CompleteTask("bekrafta_remiss", note=1), "note"),  # type: ignore[arg-type]
+        (c.ExtendPhase(reason=1.5), "reason"),  # type: ignore[arg-type]
+        (c.StartPhase(7), "phase"),  # type: ignore[arg-type]
+        (c.FireTimer("x", actor=1), "actor"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_field_of_the_wrong_type_is_rejected_not_raised(command: c.Command, field: str) -> None:
+    r = Case.referred(MON).reject(command)
+    assert (r.code, r.details["field"]) == ("invalid_value", field)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        c.Refer(None, "af"),  # type: ignore[arg-type]
+        c.Refer("  ", "af"),
+        c.Refer("c1", "af", anonymous=None),  # type: ignore[arg-type]
+        c.Refer("c1", "af", facts=None),  # type: ignore[arg-type]
+    ],
+)
+def test_a_misshapen_referral_is_rejected(command: c.Refer) -> None:
+    r = decide(finsam(), None, command, at(MON))
+    assert isinstance(r, Rejected)
+    assert r.code == "invalid_value"

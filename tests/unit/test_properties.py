@@ -57,6 +57,7 @@ KNOWN_CODES = frozenset(
         "exit_phase_required",
         "unknown_outcome",
         "unknown_reason",
+        "invalid_value",
     }
 )
 TIMER_KINDS = frozenset(
