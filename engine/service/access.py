@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -125,10 +125,14 @@ def is_member(caller: Caller, state: CaseState, definition: Definition) -> bool:
 
 
 def authorize_command(caller: Caller, state: CaseState, definition: Definition, command: c.Command) -> None:
+    """May the caller send this command? A party that may not see the case at all gets the same
+    `not_found` as a read, so a command cannot be used to probe which case ids exist; a party that
+    sees the case but may not do this gets `forbidden`."""
     if caller.kind == "system":
         return
     if not caller.is_party:
         raise forbidden("Förbundet och granskare kan inte ändra enskilda ärenden")
+    require_case_read(caller, case_level(caller, state, definition, identified=False))
     if isinstance(command, c.FireTimer):
         raise forbidden("Timrar löses ut av systemet")
     if isinstance(command, c.Refer):
@@ -159,13 +163,28 @@ def log_access(
     """Loggkontroll: who read what about whom, when and why. Same transaction as the read."""
     session.add(
         AccessLogRow(
-            at=at,
-            user_id=caller.user_id,
-            caller_kind=caller.kind,
-            party=caller.party,
-            person_id=person_id,
-            case_id=case_id,
-            resource=resource,
-            purpose=purpose[:300] or resource,
+            **access_log_values(caller, at, resource=resource, purpose=purpose, case_id=case_id, person_id=person_id)
         )
     )
+
+
+def access_log_values(
+    caller: Caller,
+    at: datetime,
+    *,
+    resource: str,
+    purpose: str,
+    case_id: str | None,
+    person_id: str | None,
+) -> dict[str, Any]:
+    """The access_log row for a read (for a Core INSERT in the same transaction, or `log_access`)."""
+    return {
+        "at": at,
+        "user_id": caller.user_id,
+        "caller_kind": caller.kind,
+        "party": caller.party,
+        "person_id": person_id,
+        "case_id": case_id,
+        "resource": resource,
+        "purpose": purpose[:300] or resource,
+    }
