@@ -6,8 +6,10 @@ Created only when the database has no cases, so restarting `make run` keeps what
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from api.auth import DEMO_IDENTITIES, Authenticator, DemoClient
@@ -16,6 +18,18 @@ from engine.service.access import Caller
 from engine.service.views import CaseOut, ReferralIn
 
 DEMO_TOKEN_TTL = 12 * 3600
+WEB_PASSWORDS_FILE = "demo-web-passwords.json"
+"""Written by api.pages.routes.seed_demo_accounts (0600) in the key directory."""
+
+# Skatteverket's published test personnummer (open data "Testpersonnummer", dataportal.se): they are
+# never given to a real person, so demo data can never point at one. 19121212-1212 is "Tolvan
+# Tolvansson"; the others are from the 1980s part of the series (born 1980-1985, födelsenummer 238-239).
+DEMO_PERSONS: tuple[tuple[str, str], ...] = (
+    ("191212121212", "Tolvan Tolvansson"),
+    ("198204212396", "Bo Demosson"),
+    ("198004262385", "Cecilia Prov"),
+    ("198308172397", "David Avslutad"),
+)
 
 
 def identity(client_id: str) -> Caller:
@@ -109,16 +123,18 @@ def create_demo_cases(services: Any, today: date) -> list[CaseOut]:
     kommun = identity(SAMORDNARE)
     made: list[CaseOut] = []
 
-    made.append(drv.consent(refer(kommun, ReferralIn(personnummer="191212121212", name="Alva Exempel"))))
-    named = refer(kommun, ReferralIn(personnummer="198502022398", name="Bo Demosson", sick_period_start=today))
+    (pnr_new, name_new), (pnr_kart, name_kart), (pnr_at, name_at), (pnr_done, name_done) = DEMO_PERSONS
+
+    made.append(drv.consent(refer(kommun, ReferralIn(personnummer=pnr_new, name=name_new))))
+    named = refer(kommun, ReferralIn(personnummer=pnr_kart, name=name_kart, sick_period_start=today))
     made.append(drv.to(named, "kartlaggning"))
-    named = refer(kommun, ReferralIn(personnummer="197803031231", name="Cecilia Prov"))
+    named = refer(kommun, ReferralIn(personnummer=pnr_at, name=name_at))
     made.append(drv.to(named, "arbetstraning"))
     anon = refer(kommun, ReferralIn(anonymous=True, gender="man", birth_year=1995, note="Anonymt deltagande"))
     made.append(drv.to(anon, "beslut"))
     prot = refer(kommun, ReferralIn(protected_identity=True, gender="kvinna", birth_year=1988))
     made.append(drv.to(prot, "samtycke"))
-    done = refer(kommun, ReferralIn(personnummer="196904041115", name="David Avslutad"))
+    done = refer(kommun, ReferralIn(personnummer=pnr_done, name=name_done))
     done = drv.to(done, "avslut")
     done = drv.finish_tasks(done)
     made.append(drv.run(done, c.ExitCase(outcome="studier", actor=SAMORDNARE)))
@@ -127,3 +143,18 @@ def create_demo_cases(services: Any, today: date) -> list[CaseOut]:
 
 def demo_tokens(auth: Authenticator) -> list[tuple[DemoClient, str]]:
     return [(ident, auth.issue(ident, ttl=DEMO_TOKEN_TTL)) for ident in DEMO_IDENTITIES]
+
+
+def web_passwords(app: Any, key_dir: Path) -> dict[str, str]:
+    """The demo web-page passwords, created now (not at the first visit to /logga-in) so the start
+    banner can show them; {} when the pages use an external IdP or the file is gone."""
+    web = getattr(app.state, "web", None)
+    if web is not None:
+        from api.pages.routes import seed_demo_accounts
+
+        seed_demo_accounts(web)
+    path = key_dir / WEB_PASSWORDS_FILE
+    if not path.exists():
+        return {}
+    plain = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in plain.items()} if isinstance(plain, dict) else {}

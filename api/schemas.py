@@ -48,10 +48,10 @@ class CaseCreate(BaseModel):
     model_config = _example(
         definition_id="finsam-insats",
         anonymous=False,
-        personnummer="19900101-0017",
+        personnummer="19800426-2385",  # Skatteverket's test series: never a real person
         name="Alva Exempel",
         gender="kvinna",
-        birth_year=1990,
+        birth_year=1980,
         sick_period_start="2026-10-01",
         note="Känd av FK och kommunen, behöver samordnat stöd",
     )
@@ -162,7 +162,7 @@ class ProtectedIdentityCreate(BaseModel):
 class PersonSearch(BaseModel):
     """Sök på personnummer: bara i en POST-kropp, aldrig i en URL."""
 
-    model_config = _example(personnummer="19900101-0017")
+    model_config = _example(personnummer="19800426-2385")
 
     personnummer: Annotated[str, Field(min_length=1, max_length=20)]
 
@@ -242,7 +242,7 @@ class ConsentPublic(_Out):
 class PersonPublic(_Out):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={"examples": [{"id": "p-5b4c3d2e", "personnummer": "199001010017", "name": "Alva Exempel"}]},
+        json_schema_extra={"examples": [{"id": "p-5b4c3d2e", "personnummer": "198004262385", "name": "Alva Exempel"}]},
     )
 
     id: str
@@ -308,7 +308,7 @@ _CASE_EXAMPLE: JsonDict = {
     "closed_on": None,
     "decision": None,
     "outcome": None,
-    "person": {"id": "p-5b4c3d2e", "personnummer": "199001010017", "name": "Alva Exempel"},
+    "person": {"id": "p-5b4c3d2e", "personnummer": "198004262385", "name": "Alva Exempel"},
     "consent": {
         "parties": ["af", "fk", "kommun"],
         "given_on": "2026-11-20",

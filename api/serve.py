@@ -32,7 +32,7 @@ def serve(host: str | None = None, port: int | None = None, demo_data: bool = Tr
     if demo_data and not demo.has_cases(settings):
         made = demo.create_demo_cases(app.state.services, datetime.now(UTC).date())
         print(f"Demodata skapad / demo data created: {len(made)} ärenden", flush=True)
-    _print_access(base, auth, settings)
+    _print_access(base, auth, settings, demo.web_passwords(app, settings.key_dir))
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
 
@@ -44,7 +44,7 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def _print_access(base: str, auth: Any, settings: Any) -> None:
+def _print_access(base: str, auth: Any, settings: Any, web_passwords: dict[str, str] | None = None) -> None:
     from api import demo
 
     out = sys.stdout
@@ -52,6 +52,12 @@ def _print_access(base: str, auth: Any, settings: Any) -> None:
     print(f"API-dokumentation / docs:  {base}/docs", file=out)
     print(f"OpenAPI:                   {base}/api/v1/openapi.json", file=out)
     print(f"api-info:                  {base}/api/v1/api-info", file=out)
+    if web_passwords:
+        print(BANNER, file=out)
+        print(f"Webbsidor / web pages:     {base}/logga-in  (lösenorden från första starten, i", file=out)
+        print(f"  {settings.key_dir / demo.WEB_PASSWORDS_FILE}; ändras de i sidorna gäller de nya)", file=out)
+        for user_id, password in web_passwords.items():
+            print(f"  {user_id:25} lösenord / password: {password}", file=out)
     if not auth.embedded:
         print("Tokens utfärdas av den konfigurerade identitetsleverantören (JWKS_URL).", file=out)
         print(BANNER, file=out, flush=True)
