@@ -2,7 +2,8 @@
 
 Prints one line: due timers fired per second (one worker and two), and the time to find a batch of
 due timers (the claim query) with 10,000 and with 1,000,000 pending; EXPLAIN must use the index.
-`python bench/sweep_bench.py [--pending 1000000] [--due 10000]`
+`python bench/sweep_bench.py [--pending 1000000] [--due 10000] [--per-command]` (`--per-command`: the
+old path, one transaction per case through `CaseService._execute`, for comparison).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def setup(due: int, pending: int) -> tuple[str, str]:
     return name, url
 
 
-def measure(url: str, workers: int) -> tuple[float, float, str, int]:
+def measure(url: str, workers: int, batched: bool = True) -> tuple[float, float, str, int]:
     now = START + timedelta(days=60)
     svcs = [build_services(Settings(database_url=url, sync_definitions=False), clock=FakeClock(now))
             for _ in range(workers)]
@@ -88,7 +89,8 @@ def measure(url: str, workers: int) -> tuple[float, float, str, int]:
                 conn.rollback()
             find_ms = (time.perf_counter() - t0) / 20 * 1000
         stats = [SweepStats() for _ in svcs]
-        threads = [threading.Thread(target=sweep_due_timers, args=(s,), kwargs={"stats": st, "batch": 500})
+        kw = {"batch": 500, "batched": batched}
+        threads = [threading.Thread(target=sweep_due_timers, args=(s,), kwargs={"stats": st, **kw})
                    for s, st in zip(svcs, stats, strict=True)]
         t0 = time.perf_counter()
         for t in threads:
@@ -108,19 +110,21 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--due", type=int, default=10_000)
     ap.add_argument("--pending", type=int, default=1_000_000)
+    ap.add_argument("--per-command", action="store_true", help="fire through CaseService._execute (the old path)")
     args = ap.parse_args()
     figures = []
     for pending in (args.due, args.pending):
         for workers in (1, 2):
             name, url = setup(args.due, pending)
             try:
-                rate, find_ms, plan, fired = measure(url, workers)
+                rate, find_ms, plan, fired = measure(url, workers, batched=not args.per_command)
             finally:
                 _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             assert "Index" in plan, plan
             assert fired >= args.due, fired
             figures.append(f"pending={pending} workers={workers}: {rate:,.0f} fired/s, find {find_ms:.2f} ms/500")
-    print("sweep_bench: " + "; ".join(figures) + " (index scan on timers.due_at)")
+    path = "per-command" if args.per_command else "batched"
+    print(f"sweep_bench ({path}): " + "; ".join(figures) + " (index scan on timers.due_at)")
     return 0
 
 

@@ -4,11 +4,14 @@
    (`claimed_until`). On PostgreSQL the batch is chosen with `FOR UPDATE SKIP LOCKED`, so
    concurrent workers take disjoint batches without waiting for each other; SQLite has one
    writer at a time (BEGIN IMMEDIATE), which gives the same guarantee.
-2. Fire: per case, one unit of work loads the case, runs `FireTimer` for each of its claimed
-   timers through the same path as API commands (decide → case row, events, outbox, tasks and
-   timers in one transaction). Firing deletes the timer row in that transaction, and the case
-   row's optimistic version check makes a second firing impossible: at worst it is rejected
-   (`timer_not_active`), which counts as done.
+2. Fire: one unit of work locks the batch's case rows (`FOR UPDATE` on PostgreSQL), runs
+   `FireTimer` through the pure core for each claimed timer, several of one case in sequence,
+   and writes case rows, events, outbox, tasks and timers for the whole batch in a few statements
+   (engine/service/batch_fire.py), leaving what the API's per-command path would leave. Firing
+   deletes the timer row in that transaction, and the locked (and version-guarded) case row makes a
+   second firing impossible: at worst it is rejected (`timer_not_active`), which counts as done.
+   Should the batch fail as a whole, its cases are fired one by one through `CaseService._execute`
+   (one transaction per case), as before.
 3. A worker that dies after claiming leaves the lease to expire; the next sweep takes the timers.
 """
 
@@ -26,6 +29,7 @@ from sqlalchemy import and_, delete, or_, select, tuple_, update
 from engine.adapters.store.models import TimerRow
 from engine.core.commands import FireTimer
 from engine.service.access import SYSTEM
+from engine.service.batch_fire import BatchConflict, fire_batch
 from engine.service.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -127,6 +131,52 @@ def fire_case_timers(
             on_fired(case_id, timer_id)
 
 
+def fire_claimed(
+    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    on_fired: FireHook | None = None,
+) -> None:
+    """The claimed batch in one transaction (engine/service/batch_fire.py); if that fails as a
+    whole, case by case through the per-command path, where one broken case stops no other."""
+    if not claimed:
+        return
+    try:
+        with services.uow() as uow:
+            outcome = fire_batch(uow.session, claimed, services.clock(), services.definitions.cache, DONE_CODES)
+            uow.commit()
+    except Exception as exc:
+        if isinstance(exc, BatchConflict):
+            log.info("timer sweep: %s; firing case by case", exc)
+        else:
+            log.exception("timer sweep: batch of %d failed; firing case by case", len(claimed))
+        fire_by_case(services, claimed, now, stats, on_fired)
+        return
+    stats.fired += len(outcome.fired)
+    stats.dropped += len(outcome.dropped)
+    stats.released += len(outcome.released)
+    stats.errors += outcome.errors
+    for case_id in outcome.failed:
+        log.error("timer sweep: case %s failed; its timers wait for the lease to expire", case_id)
+    if on_fired is not None:
+        for case_id, timer_id in outcome.fired:
+            on_fired(case_id, timer_id)
+
+
+def fire_by_case(
+    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    on_fired: FireHook | None = None,
+) -> None:
+    """The per-command path: one transaction per case, `CaseService._execute` per timer."""
+    by_case: dict[str, list[str]] = defaultdict(list)
+    for case_id, timer_id in claimed:
+        by_case[case_id].append(timer_id)
+    for case_id, timer_ids in by_case.items():
+        try:
+            fire_case_timers(services, case_id, timer_ids, now, stats, on_fired)
+        except Exception as exc:  # one broken case must not stop the others
+            log.exception("timer sweep: case %s failed", case_id)
+            stats.errors.append(f"{case_id}: {type(exc).__name__}")
+
+
 def _release(s: object, case_id: str, timer_ids: list[str], now: datetime) -> None:
     from sqlalchemy.orm import Session
 
@@ -148,8 +198,10 @@ def sweep_due_timers(
     max_batches: int | None = None,
     stats: SweepStats | None = None,
     on_fired: FireHook | None = None,
+    batched: bool = True,
 ) -> int:
-    """Fire every timer due at `now` (default: the services' clock); returns how many fired."""
+    """Fire every timer due at `now` (default: the services' clock); returns how many fired.
+    `batched=False` fires through the per-command path only (the reference for the batched one)."""
     now = now or services.clock()
     stats = stats if stats is not None else SweepStats()
     batches = 0
@@ -157,15 +209,10 @@ def sweep_due_timers(
         claimed = claim_due_timers(services, now, batch, lease)
         batches += 1
         stats.claimed += len(claimed)
-        by_case: dict[str, list[str]] = defaultdict(list)
-        for case_id, timer_id in claimed:
-            by_case[case_id].append(timer_id)
-        for case_id, timer_ids in by_case.items():
-            try:
-                fire_case_timers(services, case_id, timer_ids, now, stats, on_fired)
-            except Exception as exc:  # one broken case must not stop the others
-                log.exception("timer sweep: case %s failed", case_id)
-                stats.errors.append(f"{case_id}: {type(exc).__name__}")
+        if batched:
+            fire_claimed(services, claimed, now, stats, on_fired)
+        else:
+            fire_by_case(services, claimed, now, stats, on_fired)
         if len(claimed) < batch:
             break
     return stats.fired
