@@ -468,8 +468,20 @@ def case_page(request: Request, me: PartyMe, case_id: str) -> Response:
             "timeline": timeline,
             "today": today_of(request),
             "mine": {t.task_id for t in case.tasks if t.party == me.party or t.responsible in me.roles},
+            "may_handle_consent": may_handle_consent(me, case),
         },
     )
+
+
+def may_handle_consent(me: AccountOut, case: Any) -> bool:
+    """Show the consent and protection forms to the samordnare and to handläggare whose party the
+    active consent covers; the service still decides (access.authorize_command)."""
+    if case.access == "tasks" or case.status != "active":
+        return False
+    if me.kind == "samordnare":
+        return True
+    consent = case.consent
+    return bool(consent is not None and consent.active and me.party in consent.parties)
 
 
 @router.post("/arenden/{case_id}/kontakt", dependencies=Csrf)
@@ -490,6 +502,38 @@ async def start_phase(request: Request, me: PartyMe, case_id: str) -> Response:
     form = await form_of(request)
     phase = form.get("fas", "")
     _execute(request, me, case_id, c.StartPhase(phase=phase), form, "Ärendet har gått vidare till nästa fas.")
+    return _redirect(request, f"/arenden/{case_id}")
+
+
+@router.post("/arenden/{case_id}/samtycke/aterkalla", dependencies=Csrf)
+async def withdraw_consent(request: Request, me: PartyMe, case_id: str) -> Response:
+    """The participant withdraws consent (for some parties, or all of it). Who may is the service's rule."""
+    form = await form_of(request)
+    chosen = tuple(dict.fromkeys(v for v in (await request.form()).getlist("parter") if isinstance(v, str)))
+    everything = form.get("omfattning", "alla") == "alla"
+    if not everything and not chosen:
+        session(request).message("fel", "Välj vilka parter återkallelsen gäller, eller hela samtycket.")
+        return _redirect(request, f"/arenden/{case_id}")
+    command = c.WithdrawConsent(parties=None if everything else chosen, reason=form.get("orsak", "").strip() or None)
+    _execute(request, me, case_id, command, form, "Samtycket är återkallat.")
+    return _redirect(request, f"/arenden/{case_id}")
+
+
+@router.post("/arenden/{case_id}/skyddad-identitet", dependencies=Csrf)
+async def set_protected_identity(request: Request, me: PartyMe, case_id: str) -> Response:
+    """Skyddade personuppgifter: name and personnummer are removed at once, and cannot come back."""
+    form = await form_of(request)
+    sess = session(request)
+    if form.get("bekrafta") != "ja":
+        sess.message("fel", "Bekräfta att deltagaren har skyddade personuppgifter.")
+        return _redirect(request, f"/arenden/{case_id}")
+    try:
+        # No version check: protection must never wait for a reload (as in the API).
+        _services(request).cases.set_protected_identity(me.caller(), case_id)
+    except ServiceError as exc:
+        sess.message("fel", _service_error(exc))
+    else:
+        sess.message("ok", "Skyddade personuppgifter: namn och personnummer är borttagna.")
     return _redirect(request, f"/arenden/{case_id}")
 
 
