@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import URL, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.auth import build_authenticator
@@ -94,6 +95,28 @@ class PersonnummerGuard:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class NoStore:
+    """`Cache-Control: no-store` on every API response that has none (plain ASGI: a
+    `BaseHTTPMiddleware` costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not URL(scope=scope).path.startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers.append("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
 
 
 class _RedactPersonnummer(logging.Filter):
@@ -217,13 +240,7 @@ def create_app(settings: Any = None, services: Any = None, clock: Callable[[], d
 
     install_pages(app)
 
-    @app.middleware("http")
-    async def _no_store(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        if request.url.path.startswith(API_PREFIX):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(NoStore)
     app.add_middleware(PersonnummerGuard)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
     logging.getLogger("uvicorn.access").addFilter(_RedactPersonnummer())

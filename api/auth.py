@@ -92,6 +92,11 @@ class Authenticator:
     jwks_client: Any = None
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_ttl: int = 3600
+    verified: dict[str, tuple[Caller, float]] = field(default_factory=dict, repr=False)
+    """Tokens already verified → (caller, exp): a client sends the same bearer token on every
+    request, and an RS256 check plus claim parsing costs more than the rest of a cheap request.
+    Entries are used only before `exp` (after it the full check runs again, leeway included)."""
+    verified_max: int = 4096
 
     @property
     def embedded(self) -> bool:
@@ -137,6 +142,19 @@ class Authenticator:
     # --- verifying ------------------------------------------------------------------------
 
     def verify(self, token: str) -> Caller:
+        hit = self.verified.get(token)
+        if hit is not None and time.time() < hit[1]:
+            return hit[0]
+        caller, exp = self._verify(token)
+        if len(self.verified) >= self.verified_max:
+            try:  # drop the oldest entry (dicts keep insertion order)
+                del self.verified[next(iter(self.verified))]
+            except (KeyError, StopIteration, RuntimeError):
+                pass
+        self.verified[token] = (caller, exp)
+        return caller
+
+    def _verify(self, token: str) -> tuple[Caller, float]:
         try:
             if self.jwks_client is not None:
                 key: Any = self.jwks_client.get_signing_key_from_jwt(token).key
@@ -155,7 +173,7 @@ class Authenticator:
             raise _invalid("Token har gått ut / token expired") from exc
         except (jwt.PyJWTError, ValueError) as exc:
             raise _invalid(f"Ogiltig token: {exc}") from exc
-        return caller_from_claims(claims)
+        return caller_from_claims(claims), float(claims["exp"])
 
     def jwks(self) -> dict[str, Any]:
         if self.public_key is None:
@@ -287,17 +305,17 @@ def build_authenticator(settings: Any) -> Authenticator:
 # --- FastAPI dependencies -------------------------------------------------------------------
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     auth: Authenticator = request.app.state.authenticator
     return auth
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Caller:
-    auth = get_authenticator(request)
+    auth: Authenticator = request.app.state.authenticator
     if credentials is not None and credentials.credentials:
         caller = auth.verify(credentials.credentials)
     elif api_key:

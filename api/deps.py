@@ -11,7 +11,7 @@ from api.auth import CurrentCaller as CurrentCaller  # re-exported for the route
 from api.problems import ApiError
 
 
-def get_services(request: Request) -> Any:
+async def get_services(request: Request) -> Any:
     return request.app.state.services
 
 
@@ -20,7 +20,7 @@ ServicesDep = Annotated[Any, Depends(get_services)]
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(
@@ -47,12 +47,12 @@ def expected_version(
     return int(m.group(1))
 
 
-def optional_version(
+async def optional_version(
     if_match: Annotated[str | None, Header(description="Valfri: ärendets ETag", max_length=100)] = None,
 ) -> int | None:
     if if_match is None or not if_match.strip():
         return None
-    return expected_version(if_match)
+    return await expected_version(if_match)
 
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
@@ -71,7 +71,7 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Antal per sida / page si
 PageNo = Annotated[int, Query(alias="page", ge=1, le=100_000, description="Sida, från 1 / page, from 1")]
 
 
-def purpose(request: Request) -> str:
+async def purpose(request: Request) -> str:
     """Why personal data is read: the endpoint, written to the access log."""
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 
-from api.convert import case_response, page
+from api.convert import case_json_response, case_response, page
 from api.deps import (
     CurrentCaller,
     ExpectedVersion,
@@ -58,9 +58,9 @@ def _execute(
     version: int | None,
     key: str | None,
     response: Response,
-) -> CasePublic:
+) -> Response:
     out = services.cases.execute(caller, case_id, command, expected_version=version, idempotency_key=key)
-    return case_response(out, response)
+    return case_json_response(out)
 
 
 @router.post(
@@ -135,7 +135,7 @@ def record_consent(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.RecordConsent(parties=tuple(body.parties), given_on=body.given_on, form=body.form, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -154,7 +154,7 @@ def withdraw_consent(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     parties = tuple(body.parties) if body.parties else None
     cmd = c.WithdrawConsent(parties=parties, reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
@@ -174,7 +174,7 @@ def decide_participation(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.DecideParticipation(decision=body.decision, note=body.note, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -190,7 +190,7 @@ def move_phase(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.StartPhase(phase=body.phase, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -209,7 +209,7 @@ def accept_task(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     return _execute(
         services,
         caller,
@@ -236,7 +236,7 @@ def decline_task(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.DeclineTask(task_id=task_id, reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -256,7 +256,7 @@ def complete_task(
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
     body: Annotated[TaskComplete | None, Body()] = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.CompleteTask(task_id=task_id, note=body.note if body else None, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -276,7 +276,7 @@ def comment_task(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.CommentTask(task_id=task_id, text=body.text, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -295,7 +295,7 @@ def record_contact(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.RecordContact(on=body.on, channel=body.channel, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -314,7 +314,7 @@ def record_fact(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     value = body.value.isoformat() if hasattr(body.value, "isoformat") else body.value
     cmd = c.RecordFact(fact=body.fact, value=value, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
@@ -334,7 +334,7 @@ def extend_phase(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.ExtendPhase(reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -353,7 +353,7 @@ def exit_case(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.ExitCase(outcome=body.outcome, reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
@@ -369,7 +369,7 @@ def abort_case(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
+) -> Response:
     cmd = c.AbortCase(reason=body.reason, note=body.note, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 

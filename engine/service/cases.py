@@ -9,15 +9,17 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from engine.adapters.store.db import hold_event_append_lock
+from engine.adapters.store.db import EVENT_APPEND_LOCK_SHARED, event_append_lock_column, hold_event_append_lock
 from engine.adapters.store.models import (
+    AccessLogRow,
     CaseRow,
     ConsentRow,
     EventRow,
@@ -42,6 +44,26 @@ from engine.service.views import CaseOut, ConsentOut, EventOut, Page, PersonOut,
 
 InboxFilter = Literal["open", "overdue", "due_this_week", "all"]
 MAX_LIMIT = 500
+
+# The command path writes through these tables with Core statements: the ORM's unit of work
+# (identity map, flush ordering, per-row bookkeeping) cost more CPU than the database did.
+_CASES: Table = CaseRow.__table__  # type: ignore[assignment]
+_EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+_ACCESS_LOG: Table = AccessLogRow.__table__  # type: ignore[assignment]
+# Built once: SQLAlchemy then reuses their compiled form without rebuilding them per command.
+_CASE_BY_ID = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
+_CASE_BY_ID_LOCKED = _CASE_BY_ID.add_columns(EVENT_APPEND_LOCK_SHARED)
+_CASE_COLUMNS_SET = ("state", "version", "phase", "status", "outcome", "last_event_seq", "updated_at", "closed_at")
+_UPDATE_CASE = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("where_id"), _CASES.c.version == bindparam("where_version"))
+    .values({name: bindparam(name) for name in _CASE_COLUMNS_SET})
+)
+_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_EVENTS_RETURNING_IDS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_OUTBOX = insert(_OUTBOX)
+_INSERT_ACCESS_LOG = insert(_ACCESS_LOG)
 
 
 def normalise_personnummer(value: str, today: date) -> PersonId:
@@ -358,7 +380,7 @@ class CaseService:
         self, uow: UnitOfWork, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
     ) -> CaseOut:
         s = uow.session
-        row = self._case_row(s, case_id)
+        row = self._case_row_for_command(s, case_id)
         if expected_version is not None and expected_version != row.version:
             raise _version_conflict(case_id, expected_version, row.version)
         loaded_version = row.version
@@ -382,18 +404,16 @@ class CaseService:
             "updated_at": now,
             "closed_at": now if new.closed and row.closed_at is None else row.closed_at,
         }
-        res = s.execute(
-            update(CaseRow)
-            .where(CaseRow.id == case_id, CaseRow.version == loaded_version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
+        res = s.connection().execute(_UPDATE_CASE, {"where_id": case_id, "where_version": loaded_version, **values})
+        if res.rowcount != 1:
             raise _version_conflict(case_id, expected_version, None)
         for key, value in values.items():  # what the guarded UPDATE wrote, without reading it back
             set_committed_value(row, key, value)
-        self._write_effects(s, case_id, state, result, now, first_seq=first_seq, actor=caller.user_id)
-        s.flush()
+        cached = s.identity_map.get(identity_key(CaseRow, case_id))
+        if cached is not None:  # a CaseRow this session loaded earlier: keep it true
+            for key, value in values.items():
+                set_committed_value(cached, key, value)
+        self._write_effects(s, case_id, state, result, now, first_seq=first_seq, actor=caller.user_id, lock_held=True)
         return self._case_out(s, caller, row, new, d, now, resource="case", purpose=type(command).__name__)
 
     def _write_effects(
@@ -406,38 +426,48 @@ class CaseService:
         *,
         first_seq: int,
         actor: str,
+        lock_held: bool = False,
     ) -> None:
-        """Events, outbox, tasks and timers projections, consents: all in the caller's transaction."""
-        rows: list[tuple[Event, EventRow]] = []
-        hold_event_append_lock(s)
-        for i, event in enumerate(decision.events):
-            er = EventRow(
-                case_id=case_id,
-                seq=first_seq + i,
-                type=event.type,
-                at=event.at,
-                data=_jsonable(event.data),
-                actor=event.data.get("actor", actor),
-            )
-            s.add(er)
-            rows.append((event, er))
-        s.flush()  # event ids for the outbox
-        for event, er in rows:
-            for recipient in _recipients(event, old):
-                s.add(
-                    OutboxRow(
-                        case_id=case_id,
-                        event_id=er.id,
-                        kind=event.type,
-                        recipient=recipient,
-                        payload={**er.data, "case_id": case_id, "type": event.type, "at": event.at.isoformat()},
-                        idempotency_key=f"{case_id}:{er.seq}:{recipient}",
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=event.at,
-                        created_at=now,
-                    )
-                )
+        """Events, outbox, tasks and timers projections, consents: all in the caller's transaction.
+
+        `lock_held`: the event append lock was taken with the case row (`_case_row_for_command`)."""
+        if not lock_held:
+            hold_event_append_lock(s)
+        if decision.events:
+            conn = s.connection()
+            events = [
+                {
+                    "case_id": case_id,
+                    "seq": first_seq + i,
+                    "type": event.type,
+                    "at": event.at,
+                    "data": _jsonable(event.data),
+                    "actor": event.data.get("actor", actor),
+                }
+                for i, event in enumerate(decision.events)
+            ]
+            recipients = [_recipients(event, old) for event in decision.events]
+            if any(recipients):  # event ids for the outbox: one INSERT .. RETURNING, in parameter order
+                ids = conn.execute(_INSERT_EVENTS_RETURNING_IDS, events).scalars().all()
+                outbox = [
+                    {
+                        "case_id": case_id,
+                        "event_id": event_id,
+                        "kind": event.type,
+                        "recipient": recipient,
+                        "payload": {**er["data"], "case_id": case_id, "type": event.type, "at": event.at.isoformat()},
+                        "idempotency_key": f"{case_id}:{er['seq']}:{recipient}",
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": event.at,
+                        "created_at": now,
+                    }
+                    for event, er, event_id, to in zip(decision.events, events, ids, recipients, strict=True)
+                    for recipient in to
+                ]
+                conn.execute(_INSERT_OUTBOX, outbox)
+            else:
+                conn.execute(_INSERT_EVENTS, events)
         _write_consents(s, case_id, decision, now)
         sync_projections(s, case_id, old, decision.state, decision.set_timers, decision.cancel_timers)
 
@@ -522,6 +552,17 @@ class CaseService:
             raise ServiceError("not_found", "Ärendet finns inte")
         return row
 
+    def _case_row_for_command(self, s: Session, case_id: str) -> CaseRow:
+        """The case row in one statement that also takes the event append lock (PostgreSQL), as a
+        detached CaseRow: the command path writes with Core and needs no identity map."""
+        q = _CASE_BY_ID if event_append_lock_column(s) is None else _CASE_BY_ID_LOCKED
+        found = s.connection().execute(q, {"case_id": case_id}).first()
+        if found is None:
+            raise ServiceError("not_found", "Ärendet finns inte")
+        values = found._asdict()
+        values.pop("event_append_lock", None)
+        return CaseRow(**values)
+
     def _person_out(self, s: Session, person_id: str | None) -> PersonOut | None:
         if person_id is None:
             return None
@@ -557,8 +598,11 @@ class CaseService:
             )
         person = self._person_out(s, row.person_id) if level == "full" and not row.protected else None
         if caller.kind != "system":
-            access.log_access(
-                s, caller, now, resource=resource, purpose=purpose, case_id=row.id, person_id=row.person_id
+            s.connection().execute(
+                _INSERT_ACCESS_LOG,
+                access.access_log_values(
+                    caller, now, resource=resource, purpose=purpose, case_id=row.id, person_id=row.person_id
+                ),
             )
         consent = state.consent
         return CaseOut(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,6 +72,19 @@ def hold_event_append_lock(session: Session) -> None:
     may commit after another that took a higher id; the feed must never pass such a gap."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": EVENT_APPEND_LOCK})
+
+
+EVENT_APPEND_LOCK_SHARED: ColumnElement[Any] = func.pg_advisory_xact_lock_shared(EVENT_APPEND_LOCK).label(
+    "event_append_lock"
+)
+"""The same shared lock as `hold_event_append_lock`, as a column to add to a statement that returns
+exactly one row (PostgreSQL), so taking it costs no round trip of its own. It is then held from that
+statement to the end of the transaction: before any event id is drawn, which is all the feed needs."""
+
+
+def event_append_lock_column(session: Session) -> ColumnElement[Any] | None:
+    """`EVENT_APPEND_LOCK_SHARED` on PostgreSQL; None elsewhere (SQLite serialises writers)."""
+    return EVENT_APPEND_LOCK_SHARED if session.get_bind().dialect.name == "postgresql" else None
 
 
 def committed_event_horizon(session: Session) -> int | None:
