@@ -47,6 +47,7 @@ from engine.core.definition import Definition
 from engine.service.access import Caller
 from engine.service.contacts import ContactDirectory
 from engine.service.errors import ServiceError, forbidden
+from engine.service.preferences import EmailPreferences
 
 if TYPE_CHECKING:
     from engine.service.app import Services
@@ -153,9 +154,10 @@ class Dispatcher:
             if _pg(s):
                 q = q.with_for_update(skip_locked=True)
             notes = list(s.scalars(q).all())
+            prefs = EmailPreferences.load(s) if notes else EmailPreferences(())
             seen: set[str] = set()
             for note in notes:
-                for delivery in self._deliveries(s, note, now):
+                for delivery in self._deliveries(s, note, now, prefs):
                     if delivery.idempotency_key in seen:
                         continue
                     seen.add(delivery.idempotency_key)
@@ -169,10 +171,14 @@ class Dispatcher:
         stats.routed += len(notes)
         return len(notes)
 
-    def _deliveries(self, s: Session, note: OutboxRow, now: datetime) -> Iterable[OutboxRow]:
+    def _deliveries(
+        self, s: Session, note: OutboxRow, now: datetime, prefs: EmailPreferences
+    ) -> Iterable[OutboxRow]:
+        """The directory's contacts merged with what staff chose on the settings page."""
         base = note.idempotency_key
         meeting = self._is_meeting(s, note)
-        for contact in self.contacts.emails(note.recipient):
+        party = self._party_of(s, note)
+        for contact in prefs.email_contacts(note.recipient, party, self.contacts.emails(note.recipient)):
             digest = contact.digest and not meeting
             yield OutboxRow(
                 case_id=note.case_id,
@@ -186,7 +192,6 @@ class Dispatcher:
                 next_attempt_at=self._digest_time(now) if digest else self.office_hours.next_send_time(now),
                 created_at=now,
             )
-        party = self._party_of(s, note)
         endpoint = self.contacts.webhook(party) if party else None
         if endpoint is not None and party is not None:
             case_id, seq, _ = _split_key(base)

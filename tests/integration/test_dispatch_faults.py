@@ -157,3 +157,26 @@ def test_daily_digest_replaces_one_mail_per_event(
     assert "Nya uppgifter (4)" in mail.message.get_content()
     d.run_once()
     assert len(smtp_server.snapshot()) == 1
+
+
+def test_the_address_chosen_on_the_settings_page_gets_the_mail_and_none_means_none(
+    services: Services, clock: FakeClock, smtp_server: SmtpServer
+) -> None:
+    from engine.service.accounts import AccountService
+
+    clock.set(office(date(2026, 6, 15)))
+    accounts = AccountService(services.uow, services.clock)
+    accounts.save("sara.samordnare@kommun", kind="samordnare", party="kommun", roles=("samordnare",), name="Sara")
+    accounts.save("kalle.samordnare@kommun", kind="samordnare", party="kommun", roles=("samordnare",), name="Kalle")
+    sara = accounts.get("sara.samordnare@kommun")
+    kalle = accounts.get("kalle.samordnare@kommun")
+    assert sara is not None
+    assert kalle is not None
+    accounts.set_notifications(sara.caller(), "sara@kommun.example", "event")
+    accounts.set_notifications(kalle.caller(), "kalle@kommun.example", "none")
+    d = dispatcher(services, ContactDirectory(), smtp_server.port)  # nobody in the directory
+    services.cases.refer(AF_HANDLAGGARE, named_referral(pnr="198112189876", name="X"))
+    stats = d.run_once()
+    recipients = sorted(r for m in smtp_server.snapshot() for r in m.rcpt)
+    assert stats.sent >= 1
+    assert set(recipients) == {"sara@kommun.example"}
