@@ -162,6 +162,7 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--plain", action="store_true", help="asyncio + h11 even where uvloop/httptools are installed")
     args = ap.parse_args()
 
     name = f"insats_bench_{uuid.uuid4().hex[:8]}"
@@ -199,6 +200,7 @@ def main() -> int:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                *(["--loop", "asyncio", "--http", "h11"] if args.plain else []),
             ],
             env=env,
             cwd=ROOT,
@@ -237,7 +239,7 @@ def main() -> int:
         proc = None
         raw = raw_rate(url, args.clients, args.duration)
         lat.sort()
-        loop = "uvloop+httptools" if _has("uvloop") and _has("httptools") else "asyncio+h11"
+        loop = "uvloop+httptools" if _has("uvloop") and _has("httptools") and not args.plain else "asyncio+h11"
         p50 = statistics.median(lat) * 1000
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
         print(
