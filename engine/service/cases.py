@@ -51,8 +51,36 @@ _CASES: Table = CaseRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
 _ACCESS_LOG: Table = AccessLogRow.__table__  # type: ignore[assignment]
+
+
+@dataclasses.dataclass(slots=True)
+class CaseView:
+    """The case row as the command path reads it (Core): no ORM instance, no identity map."""
+
+    id: str
+    person_id: str | None
+    definition_id: str
+    definition_version: int
+    state: str
+    status: str
+    phase: str | None
+    version: int
+    last_event_seq: int
+    anonymous: bool
+    protected: bool
+    gender: str | None
+    birth_year: int | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+
+
 # Built once: SQLAlchemy then reuses their compiled form without rebuilding them per command.
-_CASE_BY_ID = select(_CASES).where(_CASES.c.id == bindparam("case_id"))
+_CASE_BY_ID = select(*(_CASES.c[f.name] for f in dataclasses.fields(CaseView))).where(
+    _CASES.c.id == bindparam("case_id")
+)
+_CASE_VIEW_FIELDS = tuple(f.name for f in dataclasses.fields(CaseView))
 _CASE_BY_ID_LOCKED = _CASE_BY_ID.add_columns(EVENT_APPEND_LOCK_SHARED)
 _CASE_COLUMNS_SET = ("state", "version", "phase", "status", "outcome", "last_event_seq", "updated_at", "closed_at")
 _UPDATE_CASE = (
@@ -407,8 +435,7 @@ class CaseService:
         res = s.connection().execute(_UPDATE_CASE, {"where_id": case_id, "where_version": loaded_version, **values})
         if res.rowcount != 1:
             raise _version_conflict(case_id, expected_version, None)
-        for key, value in values.items():  # what the guarded UPDATE wrote, without reading it back
-            set_committed_value(row, key, value)
+        row = dataclasses.replace(row, **values)  # what the guarded UPDATE wrote, without reading it back
         cached = s.identity_map.get(identity_key(CaseRow, case_id))
         if cached is not None:  # a CaseRow this session loaded earlier: keep it true
             for key, value in values.items():
@@ -552,16 +579,13 @@ class CaseService:
             raise ServiceError("not_found", "Ärendet finns inte")
         return row
 
-    def _case_row_for_command(self, s: Session, case_id: str) -> CaseRow:
-        """The case row in one statement that also takes the event append lock (PostgreSQL), as a
-        detached CaseRow: the command path writes with Core and needs no identity map."""
+    def _case_row_for_command(self, s: Session, case_id: str) -> CaseView:
+        """The case row in one statement that also takes the event append lock (PostgreSQL)."""
         q = _CASE_BY_ID if event_append_lock_column(s) is None else _CASE_BY_ID_LOCKED
         found = s.connection().execute(q, {"case_id": case_id}).first()
         if found is None:
             raise ServiceError("not_found", "Ärendet finns inte")
-        values = found._asdict()
-        values.pop("event_append_lock", None)
-        return CaseRow(**values)
+        return CaseView(*found[: len(_CASE_VIEW_FIELDS)])
 
     def _person_out(self, s: Session, person_id: str | None) -> PersonOut | None:
         if person_id is None:
@@ -575,7 +599,7 @@ class CaseService:
         self,
         s: Session,
         caller: Caller,
-        row: CaseRow,
+        row: CaseRow | CaseView,
         state: CaseState,
         d: Definition,
         now: datetime,
