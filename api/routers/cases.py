@@ -4,6 +4,7 @@ the service layer; this module only translates HTTP to service calls."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
@@ -47,7 +48,7 @@ TaskId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w\-.]+$"
 
 _CMD_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 _ETAG_HEADER = {"ETag": {"description": 'Ärendets version, t.ex. "4"', "schema": {"type": "string"}}}
-_OK = {200: {"headers": _ETAG_HEADER}}
+_OK: dict[int | str, dict[str, Any]] = {200: {"headers": _ETAG_HEADER}}
 
 
 def _execute(
@@ -315,7 +316,7 @@ def record_fact(
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    value = body.value.isoformat() if hasattr(body.value, "isoformat") else body.value
+    value = body.value.isoformat() if isinstance(body.value, date) else body.value
     cmd = c.RecordFact(fact=body.fact, value=value, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
