@@ -409,12 +409,14 @@ class CaseService:
     ) -> CaseOut:
         s = uow.session
         row = self._case_row_for_command(s, case_id)
-        if expected_version is not None and expected_version != row.version:
-            raise _version_conflict(case_id, expected_version, row.version)
         loaded_version = row.version
         d = self._defs.get(s, row.definition_id, row.definition_version)
         state = CaseState.from_json(row.state)
         access.authorize_command(caller, state, d, command)
+        # Only after access is settled: a 412 carries the current version, which a party that may
+        # not see the case must not learn (nor that the case exists).
+        if expected_version is not None and expected_version != row.version:
+            raise _version_conflict(case_id, expected_version, row.version)
         now = self._clock()
         cmd = dataclasses.replace(command, actor=caller.user_id)
         result = decide(d, state, cmd, now)
@@ -441,7 +443,9 @@ class CaseService:
             for key, value in values.items():
                 set_committed_value(cached, key, value)
         self._write_effects(s, case_id, state, result, now, first_seq=first_seq, actor=caller.user_id, lock_held=True)
-        return self._case_out(s, caller, row, new, d, now, resource="case", purpose=type(command).__name__)
+        return self._case_out(
+            s, caller, row, new, d, now, resource="case", purpose=type(command).__name__, after_command=True
+        )
 
     def _write_effects(
         self,
@@ -606,8 +610,13 @@ class CaseService:
         *,
         resource: str,
         purpose: str,
+        after_command: bool = False,
     ) -> CaseOut:
         level = access.case_level(caller, state, d, identified=row.person_id is not None)
+        if after_command and level == "none" and caller.is_party:
+            # The command was allowed, but took away the caller's own view (e.g. a party withdrew
+            # the consent covering it): the receipt is the case reference, version and own tasks.
+            level = "tasks"
         access.require_case_read(caller, level)
         today = local_date(now)
         if level == "tasks":

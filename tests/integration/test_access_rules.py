@@ -157,6 +157,10 @@ def test_task_commands_belong_to_the_responsible_party(services: Services) -> No
     # FK may not even see this case (no consent, no task): the same not_found as a read, so a
     # command cannot probe which case ids exist
     assert (err.value.code, err.value.status) == ("not_found", 404)
+    with pytest.raises(ServiceError) as err:  # nor can a stale If-Match reveal the case or its version
+        services.cases.execute(FK, case.id, c.RecordContact(), expected_version=case.version + 7)
+    assert (err.value.code, err.value.status) == ("not_found", 404)
+    assert "version" not in str(err.value.details)
     with pytest.raises(ServiceError) as err:
         services.cases.execute(SAMORDNARE, case.id, c.FireTimer("task:bekrafta_remiss:due"), expected_version=None)
     assert err.value.code == "forbidden"

@@ -81,12 +81,6 @@ def test_a_covered_handlaggare_withdraws_consent_for_a_party(pages: PagesApp) ->
     assert {"af", "kommun", "region"} <= set(consent.parties)
 
 
-@pytest.mark.xfail(
-    reason="engine/service/cases.py: after a command, _case_out requires the caller to still see the case; "
-    "a party that withdraws its own coverage (and owns no task) gets not_found and the withdrawal is "
-    "rolled back. The reply should fall back to the 'tasks' view (case id + version).",
-    strict=True,
-)
 def test_a_covered_handlaggare_withdraws_consent_for_their_own_party(pages: PagesApp) -> None:
     case = pages.refer(personnummer(1986, 12, 9, 238), "Hanna Exempel")
     anna = signed_in(pages, ANNA)
