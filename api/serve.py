@@ -33,7 +33,17 @@ def serve(host: str | None = None, port: int | None = None, demo_data: bool = Tr
         made = demo.create_demo_cases(app.state.services, datetime.now(UTC).date())
         print(f"Demodata skapad / demo data created: {len(made)} ärenden", flush=True)
     _print_access(base, auth, settings, demo.web_passwords(app, settings.key_dir))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    scheduler = None
+    if settings.embedded_worker:  # timers and notifications in the same process (embedded default)
+        from engine.adapters.scheduler import start_embedded_worker
+
+        scheduler = start_embedded_worker(app.state.services)
+        print(f"Arbetare / worker: var {settings.worker_interval_seconds:g} s i API-processen", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
     return 0
 
 
