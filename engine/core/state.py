@@ -127,6 +127,7 @@ class CaseState:
 
     def to_dict(self) -> dict[str, Any]:
         iso = _ISO.__getitem__  # None → None, a date → its ISO text
+        task_rows, timer_rows = _TASK_ROWS.get, _TIMER_ROWS.get  # rows of (frozen) objects already written
         consent = self.consent
         return {
             "case_id": self.case_id,
@@ -152,26 +153,13 @@ class CaseState:
             "decision": self.decision,
             "facts": {k: _fact_out(v) for k, v in self.facts.items()},
             "tasks": [
-                [
-                    t.id,
-                    t.spec,
-                    t.kind,
-                    t.label,
-                    t.phase,
-                    t.responsible,
-                    t.party,
-                    t.status,
-                    iso(t.created_on),
-                    iso(t.due),
-                    t.blocking,
-                    iso(t.closed_on),
-                    t.reason,
-                    t.escalated_to,
-                    t.meeting,
-                ]
+                e[1] if (e := task_rows(id(t))) is not None and e[0] is t else _task_row(t)
                 for t in self.tasks.values()
             ],
-            "timers": [[t.id, _instant_text(t.at), t.kind, t.ref] for t in self.timers.values()],
+            "timers": [
+                r[1] if (r := timer_rows(id(t))) is not None and r[0] is t else _timer_row(t)
+                for t in self.timers.values()
+            ],
             "last_contact_on": iso(self.last_contact_on),
             "follow_ups": self.follow_ups,
             "global_timers_started": list(self.global_timers_started),
@@ -183,6 +171,10 @@ class CaseState:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CaseState:
+        return cls._from_dict(d, {t[0]: _task_from_cached_row(t) for t in d["tasks"]})
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any], tasks: dict[str, TaskState]) -> CaseState:
         day = _DATES.__getitem__  # None → None, ISO text → date
         c = d["consent"]
         return cls(
@@ -208,8 +200,8 @@ class CaseState:
             ),
             decision=d["decision"],
             facts={k: _fact_in(v) for k, v in d["facts"].items()},
-            tasks={t[0]: _task_from_cached_row(t) for t in d["tasks"]},
-            timers={t[0]: _timer_from_row(t) for t in d["timers"]},
+            tasks=tasks,
+            timers={t[0]: _timer_from_cached_row(t) for t in d["timers"]},
             last_contact_on=day(d["last_contact_on"]),
             follow_ups=d["follow_ups"],
             global_timers_started=tuple(d["global_timers_started"]),
@@ -224,6 +216,15 @@ class CaseState:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CaseState:
+        split = _split_tasks(text)
+        if split is not None:
+            rest, tasks_text = split
+            try:
+                d = orjson.loads(rest)
+                if type(d) is dict and type(d.get("tasks")) is int and d["tasks"] == 0:
+                    return cls._from_dict(d, _tasks_from_text(tasks_text))
+            except orjson.JSONDecodeError:
+                pass  # not split where the top-level list is: parse the whole text
         return cls.from_dict(orjson.loads(text))
 
 
@@ -321,6 +322,104 @@ def _timer_from_row(r: list[Any], s: tuple[Any, ...] = _TIMER_SLOTS) -> Timer:
     s[2](t, r[2])
     s[3](t, r[3])
     return t
+
+
+_TIMERS_BY_ROW: dict[tuple[Any, ...], Timer] = {}
+
+
+def _timer_from_cached_row(r: list[Any]) -> Timer:
+    """As `_task_from_cached_row`: timers are mostly carried over unchanged."""
+    key = tuple(r)
+    timer = _TIMERS_BY_ROW.get(key)
+    if timer is None:
+        if len(_TIMERS_BY_ROW) > _MEMO_LIMIT:
+            _TIMERS_BY_ROW.clear()
+        timer = _TIMERS_BY_ROW[key] = _timer_from_row(r)
+    return timer
+
+
+# The JSON rows of tasks and timers already written, by the object's id. The entry holds the
+# object itself, so the id cannot be reused while the entry lives, and a hit is confirmed by
+# identity (`e[0] is t`). Tasks and timers are frozen, so a row never goes stale; most of them
+# are carried over unchanged (or shared by `_task_from_cached_row`) from one command to the next.
+_TASK_ROWS: dict[int, tuple[TaskState, tuple[Any, ...]]] = {}
+_TIMER_ROWS: dict[int, tuple[Timer, tuple[Any, ...]]] = {}
+
+
+def _task_row(t: TaskState) -> tuple[Any, ...]:
+    iso = _ISO.__getitem__
+    row = (
+        t.id,
+        t.spec,
+        t.kind,
+        t.label,
+        t.phase,
+        t.responsible,
+        t.party,
+        t.status,
+        iso(t.created_on),
+        iso(t.due),
+        t.blocking,
+        iso(t.closed_on),
+        t.reason,
+        t.escalated_to,
+        t.meeting,
+    )
+    if len(_TASK_ROWS) > _MEMO_LIMIT:
+        _TASK_ROWS.clear()
+    _TASK_ROWS[id(t)] = (t, row)
+    return row
+
+
+def _timer_row(t: Timer) -> tuple[Any, ...]:
+    row = (t.id, _instant_text(t.at), t.kind, t.ref)
+    if len(_TIMER_ROWS) > _MEMO_LIMIT:
+        _TIMER_ROWS.clear()
+    _TIMER_ROWS[id(t)] = (t, row)
+    return row
+
+
+# The tasks are most of a state's JSON and of the time to load it, and a command leaves most
+# states' task lists as they were: the decoded tasks are memoised by the text of the list
+# (the `"tasks":[...]` of the JSON as `to_json` writes it), the rest of the document is parsed
+# with a placeholder `0` where that list was. In JSON, `,"tasks":[` can only be a key followed
+# by its array (a quote inside a string is escaped). The split is used only if the rest parses
+# with the placeholder as the top-level "tasks" (a valid state's "tasks" is never a number) and
+# the list's text, up to the first `,"timers":[` after it, parses by itself (so it is exactly
+# that list: rows of plain values hold no keys); else the whole text is parsed as before (other
+# spellings, e.g. with spaces, take that path too).
+
+_TASKS_KEY, _TIMERS_KEY = ',"tasks":[', ',"timers":['
+_TASKS_KEY_B, _TIMERS_KEY_B = _TASKS_KEY.encode(), _TIMERS_KEY.encode()
+_TASKS_BY_TEXT: dict[str | bytes, dict[str, TaskState]] = {}
+_TASKS_TEXT_LIMIT = 2_000
+
+
+def _split_tasks(text: str | bytes) -> tuple[str | bytes, str | bytes] | None:
+    if type(text) is str:
+        tasks_key, timers_key, zero = _TASKS_KEY, _TIMERS_KEY, "0"
+    elif type(text) is bytes:
+        tasks_key, timers_key, zero = _TASKS_KEY_B, _TIMERS_KEY_B, b"0"  # type: ignore[assignment]
+    else:
+        return None
+    start = text.find(tasks_key)  # type: ignore[arg-type]
+    if start < 0:
+        return None
+    start += len(tasks_key) - 1  # at the list's "["
+    end = text.find(timers_key, start)  # type: ignore[arg-type]
+    if end < 0:
+        return None
+    return text[:start] + zero + text[end:], text[start:end]  # type: ignore[operator]
+
+
+def _tasks_from_text(text: str | bytes) -> dict[str, TaskState]:
+    tasks = _TASKS_BY_TEXT.get(text)
+    if tasks is None:
+        tasks = {t[0]: _task_from_cached_row(t) for t in orjson.loads(text)}
+        if len(_TASKS_BY_TEXT) > _TASKS_TEXT_LIMIT:
+            _TASKS_BY_TEXT.clear()
+        _TASKS_BY_TEXT[text] = tasks
+    return dict(tasks)  # the state's own dict: decide() and callers may change it
 
 
 def _instant_text(at: datetime) -> str:
