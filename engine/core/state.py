@@ -126,10 +126,23 @@ class CaseState:
     # --- serialisation -------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        head, tail = self._head_and_tail()
+        head["tasks"] = self._task_rows()
+        head.update(tail)
+        return head
+
+    def _task_rows(self) -> list[tuple[Any, ...]]:
+        task_rows = _TASK_ROWS.get  # rows of (frozen) tasks already written
+        return [
+            e[1] if (e := task_rows(id(t))) is not None and e[0] is t else _task_row(t) for t in self.tasks.values()
+        ]
+
+    def _head_and_tail(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The fields before "tasks" and those after it, in the order they are written."""
         iso = _ISO.__getitem__  # None → None, a date → its ISO text
-        task_rows, timer_rows = _TASK_ROWS.get, _TIMER_ROWS.get  # rows of (frozen) objects already written
+        timer_rows = _TIMER_ROWS.get  # rows of (frozen) timers already written
         consent = self.consent
-        return {
+        head = {
             "case_id": self.case_id,
             "definition_id": self.definition_id,
             "definition_version": self.definition_version,
@@ -152,10 +165,8 @@ class CaseState:
             },
             "decision": self.decision,
             "facts": {k: _fact_out(v) for k, v in self.facts.items()},
-            "tasks": [
-                e[1] if (e := task_rows(id(t))) is not None and e[0] is t else _task_row(t)
-                for t in self.tasks.values()
-            ],
+        }
+        tail = {
             "timers": [
                 r[1] if (r := timer_rows(id(t))) is not None and r[0] is t else _timer_row(t)
                 for t in self.timers.values()
@@ -168,6 +179,7 @@ class CaseState:
             "aborted": self.aborted,
             "closed_on": iso(self.closed_on),
         }
+        return head, tail
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CaseState:
@@ -176,43 +188,49 @@ class CaseState:
     @classmethod
     def _from_dict(cls, d: dict[str, Any], tasks: dict[str, TaskState]) -> CaseState:
         day = _DATES.__getitem__  # None → None, ISO text → date
+        timers_by_row = _TIMERS_BY_ROW.get
         c = d["consent"]
-        return cls(
-            case_id=d["case_id"],
-            definition_id=d["definition_id"],
-            definition_version=d["definition_version"],
-            status=d["status"],
-            phase=d["phase"],
-            phase_entered_on=date.fromisoformat(d["phase_entered_on"]),
-            started_on=date.fromisoformat(d["started_on"]),
-            anonymous=d["anonymous"],
-            referred_by=d["referred_by"],
-            phase_ends_on=day(d["phase_ends_on"]),
-            phase_visits=[(p, date.fromisoformat(v)) for p, v in d["phase_visits"]],
-            consent=None
-            if c is None
-            else Consent(
-                parties=tuple(c["parties"]),
-                given_on=date.fromisoformat(c["given_on"]),
-                form=c["form"],
-                recorded_by=c["recorded_by"],
-                withdrawn_on=day(c["withdrawn_on"]),
-            ),
-            decision=d["decision"],
-            facts={k: _fact_in(v) for k, v in d["facts"].items()},
-            tasks=tasks,
-            timers={t[0]: _timer_from_cached_row(t) for t in d["timers"]},
-            last_contact_on=day(d["last_contact_on"]),
-            follow_ups=d["follow_ups"],
-            global_timers_started=tuple(d["global_timers_started"]),
-            outcome=d["outcome"],
-            outcome_reason=d["outcome_reason"],
-            aborted=d["aborted"],
-            closed_on=day(d["closed_on"]),
-        )
+        s: CaseState = _new(cls)  # every field is set below (a dataclass __init__ with 23 keywords is slower)
+        s.case_id = d["case_id"]
+        s.definition_id = d["definition_id"]
+        s.definition_version = d["definition_version"]
+        s.status = d["status"]
+        s.phase = d["phase"]
+        s.phase_entered_on = _required_date(d["phase_entered_on"])
+        s.started_on = _required_date(d["started_on"])
+        s.anonymous = d["anonymous"]
+        s.referred_by = d["referred_by"]
+        s.phase_ends_on = day(d["phase_ends_on"])
+        s.phase_visits = [(p, _required_date(v)) for p, v in d["phase_visits"]]
+        s.consent = None if c is None else _consent(c)
+        s.decision = d["decision"]
+        s.facts = {k: _fact_in(v) for k, v in d["facts"].items()}
+        s.tasks = tasks
+        s.timers = {
+            t[0]: timer if (timer := timers_by_row(tuple(t))) is not None else _timer_from_cached_row(t)
+            for t in d["timers"]
+        }
+        s.last_contact_on = day(d["last_contact_on"])
+        s.follow_ups = d["follow_ups"]
+        s.global_timers_started = tuple(d["global_timers_started"])
+        s.outcome = d["outcome"]
+        s.outcome_reason = d["outcome_reason"]
+        s.aborted = d["aborted"]
+        s.closed_on = day(d["closed_on"])
+        return s
 
     def to_json(self) -> str:
-        return orjson.dumps(self.to_dict()).decode()
+        """`orjson.dumps(self.to_dict())`, written in three parts: the text of the task list is
+        memoised by the tasks it holds (frozen, the same objects from one command to the next)."""
+        head, tail = self._head_and_tail()
+        key = tuple(map(id, self.tasks.values()))
+        hit = _TASKS_JSON.get(key)
+        if hit is None:
+            if len(_TASKS_JSON) > _TASKS_TEXT_LIMIT:
+                _TASKS_JSON.clear()
+            # the entry holds the tasks, so their ids stay theirs while it lives
+            hit = _TASKS_JSON[key] = (tuple(self.tasks.values()), b',"tasks":' + orjson.dumps(self._task_rows()) + b",")
+        return (orjson.dumps(head)[:-1] + hit[1] + orjson.dumps(tail)[1:]).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CaseState:
@@ -277,6 +295,24 @@ _TASK_SLOTS = tuple(getattr(TaskState, name).__set__ for name in TaskState.__slo
 _TIMER_SLOTS = tuple(getattr(Timer, name).__set__ for name in Timer.__slots__)
 assert len(_TASK_SLOTS) == 15, "update the task rows in to_dict/from_dict"
 assert len(_TIMER_SLOTS) == 4, "update the timer rows in to_dict/from_dict"
+
+
+def _required_date(text: str) -> date:
+    """A date that may not be null (`date.fromisoformat` raises on None, so must this)."""
+    if text is None:
+        raise TypeError("fromisoformat: argument must be str")
+    return _DATES[text]  # type: ignore[return-value]
+
+
+def _consent(c: dict[str, Any]) -> Consent:
+    day = _DATES.__getitem__
+    return Consent(
+        parties=tuple(c["parties"]),
+        given_on=_required_date(c["given_on"]),
+        form=c["form"],
+        recorded_by=c["recorded_by"],
+        withdrawn_on=day(c["withdrawn_on"]),
+    )
 
 
 def _task_from_row(r: list[Any], s: tuple[Any, ...] = _TASK_SLOTS) -> TaskState:
@@ -385,13 +421,13 @@ def _timer_row(t: Timer) -> tuple[Any, ...]:
 # with a placeholder `0` where that list was. In JSON, `,"tasks":[` can only be a key followed
 # by its array (a quote inside a string is escaped). The split is used only if the rest parses
 # with the placeholder as the top-level "tasks" (a valid state's "tasks" is never a number) and
-# the list's text, up to the first `,"timers":[` after it, parses by itself (so it is exactly
-# that list: rows of plain values hold no keys); else the whole text is parsed as before (other
-# spellings, e.g. with spaces, take that path too).
+# the list's text, up to the last `,"timers":[`, parses by itself (so it is exactly that list);
+# else the whole text is parsed as before (other spellings, e.g. with spaces, take that path).
 
 _TASKS_KEY, _TIMERS_KEY = ',"tasks":[', ',"timers":['
 _TASKS_KEY_B, _TIMERS_KEY_B = _TASKS_KEY.encode(), _TIMERS_KEY.encode()
 _TASKS_BY_TEXT: dict[str | bytes, dict[str, TaskState]] = {}
+_TASKS_JSON: dict[tuple[int, ...], tuple[tuple[TaskState, ...], bytes]] = {}
 _TASKS_TEXT_LIMIT = 2_000
 
 
@@ -406,7 +442,7 @@ def _split_tasks(text: str | bytes) -> tuple[str | bytes, str | bytes] | None:
     if start < 0:
         return None
     start += len(tasks_key) - 1  # at the list's "["
-    end = text.find(timers_key, start)  # type: ignore[arg-type]
+    end = text.rfind(timers_key, start)  # type: ignore[arg-type]  # near the end: the quick way
     if end < 0:
         return None
     return text[:start] + zero + text[end:], text[start:end]  # type: ignore[operator]
