@@ -46,6 +46,11 @@ def fire_time(day: date) -> datetime:
     return datetime.combine(day, FIRE_HOUR, TZ).astimezone(UTC)
 
 
+_new = object.__new__
+_set_type, _set_at, _set_data, _set_notify = (getattr(Event, name).__set__ for name in ("type", "at", "data", "notify"))
+assert Event.__slots__ == ("type", "at", "data", "notify"), "update _Ctx.emit"
+
+
 class _Ctx:
     __slots__ = ("d", "s", "now", "today", "events", "actor")
 
@@ -60,7 +65,13 @@ class _Ctx:
     def emit(self, type_: str, notify: tuple[str, ...] = (), **data: Any) -> None:
         if self.actor is not None:
             data["actor"] = self.actor
-        self.events.append(Event(type_, self.now, data, notify))
+        # Event(type_, self.now, data, notify), without the frozen __init__'s object.__setattr__ calls
+        event: Event = _new(Event)
+        _set_type(event, type_)
+        _set_at(event, self.now)
+        _set_data(event, data)
+        _set_notify(event, notify)
+        self.events.append(event)
 
     def set_timer(self, timer_id: str, day: date, kind: str, ref: str | None = None) -> None:
         self.s.timers[timer_id] = Timer(timer_id, fire_time(day), kind, ref)
