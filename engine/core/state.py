@@ -183,12 +183,19 @@ class CaseState:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CaseState:
-        return cls._from_dict(d, {t[0]: _task_from_cached_row(t) for t in d["tasks"]})
+        timers_by_row = _TIMERS_BY_ROW.get
+        return cls._from_dict(
+            d,
+            {t[0]: _task_from_cached_row(t) for t in d["tasks"]},
+            {
+                t[0]: timer if (timer := timers_by_row(tuple(t))) is not None else _timer_from_cached_row(t)
+                for t in d["timers"]
+            },
+        )
 
     @classmethod
-    def _from_dict(cls, d: dict[str, Any], tasks: dict[str, TaskState]) -> CaseState:
+    def _from_dict(cls, d: dict[str, Any], tasks: dict[str, TaskState], timers: dict[str, Timer]) -> CaseState:
         day = _DATES.__getitem__  # None → None, ISO text → date
-        timers_by_row = _TIMERS_BY_ROW.get
         c = d["consent"]
         s: CaseState = _new(cls)  # every field is set below (a dataclass __init__ with 23 keywords is slower)
         s.case_id = d["case_id"]
@@ -206,10 +213,7 @@ class CaseState:
         s.decision = d["decision"]
         s.facts = {k: _fact_in(v) for k, v in d["facts"].items()}
         s.tasks = tasks
-        s.timers = {
-            t[0]: timer if (timer := timers_by_row(tuple(t))) is not None else _timer_from_cached_row(t)
-            for t in d["timers"]
-        }
+        s.timers = timers
         s.last_contact_on = day(d["last_contact_on"])
         s.follow_ups = d["follow_ups"]
         s.global_timers_started = tuple(d["global_timers_started"])
@@ -226,7 +230,7 @@ class CaseState:
         key = tuple(map(id, self.tasks.values()))
         hit = _TASKS_JSON.get(key)
         if hit is None:
-            if len(_TASKS_JSON) > _TASKS_TEXT_LIMIT:
+            if len(_TASKS_JSON) > _LISTS_LIMIT:
                 _TASKS_JSON.clear()
             # the entry holds the tasks, so their ids stay theirs while it lives
             hit = _TASKS_JSON[key] = (tuple(self.tasks.values()), b',"tasks":' + orjson.dumps(self._task_rows()) + b",")
@@ -234,16 +238,20 @@ class CaseState:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CaseState:
-        split = _split_tasks(text)
+        split = _split_lists(text)
         if split is not None:
-            rest, tasks_text = split
+            rest, tasks, timers = split
             try:
                 d = orjson.loads(rest)
-                if type(d) is dict and type(d.get("tasks")) is int and d["tasks"] == 0:
-                    return cls._from_dict(d, _tasks_from_text(tasks_text))
+                if type(d) is dict and _is_zero(d.get("tasks")) and _is_zero(d.get("timers")):
+                    return cls._from_dict(d, _tasks_from_text(tasks), _timers_from_text(timers))
             except orjson.JSONDecodeError:
-                pass  # not split where the top-level list is: parse the whole text
+                pass  # not split where the top-level lists are: parse the whole text
         return cls.from_dict(orjson.loads(text))
+
+
+def _is_zero(value: Any) -> bool:
+    return type(value) is int and value == 0
 
 
 # --- serialisation helpers -----------------------------------------------------------------
@@ -416,47 +424,65 @@ def _timer_row(t: Timer) -> tuple[Any, ...]:
     return row
 
 
-# The tasks are most of a state's JSON and of the time to load it, and a command leaves most
-# states' task lists as they were: the decoded tasks are memoised by the text of the list
-# (the `"tasks":[...]` of the JSON as `to_json` writes it), the rest of the document is parsed
-# with a placeholder `0` where that list was. In JSON, `,"tasks":[` can only be a key followed
-# by its array (a quote inside a string is escaped). The split is used only if the rest parses
-# with the placeholder as the top-level "tasks" (a valid state's "tasks" is never a number) and
-# the list's text, up to the last `,"timers":[`, parses by itself (so it is exactly that list);
-# else the whole text is parsed as before (other spellings, e.g. with spaces, take that path).
+# The task and timer lists are most of a state's JSON and of the time to load it, and a command
+# leaves most of them as they were: the decoded lists are memoised by their text (the `[...]`
+# after `"tasks":` and `"timers":` in the JSON as `to_json` writes it), and the rest of the
+# document is parsed with a placeholder `0` where each list was. In JSON, `,"tasks":[` can only
+# be a key followed by its array (a quote inside a string is escaped). The split is used only if
+# the rest parses with the placeholders as the top-level "tasks" and "timers" (a valid state's
+# are never numbers) and each list's text parses by itself (so it is exactly that list: it
+# starts at the list's "[" and a list is no prefix of a longer value); else the whole text is
+# parsed as before (other spellings, e.g. with spaces, take that path).
 
-_TASKS_KEY, _TIMERS_KEY = ',"tasks":[', ',"timers":['
-_TASKS_KEY_B, _TIMERS_KEY_B = _TASKS_KEY.encode(), _TIMERS_KEY.encode()
+_KEYS = (',"tasks":[', ',"timers":[', ',"last_contact_on":', "0")
+_KEYS_B = tuple(k.encode() for k in _KEYS)
 _TASKS_BY_TEXT: dict[str | bytes, dict[str, TaskState]] = {}
+_TIMERS_BY_TEXT: dict[str | bytes, dict[str, Timer]] = {}
 _TASKS_JSON: dict[tuple[int, ...], tuple[tuple[TaskState, ...], bytes]] = {}
-_TASKS_TEXT_LIMIT = 2_000
+_LISTS_LIMIT = 2_000
 
 
-def _split_tasks(text: str | bytes) -> tuple[str | bytes, str | bytes] | None:
+def _split_lists(text: str | bytes) -> tuple[str | bytes, str | bytes, str | bytes] | None:
+    """(the text with `0` for each list, the task list's text, the timer list's text)"""
     if type(text) is str:
-        tasks_key, timers_key, zero = _TASKS_KEY, _TIMERS_KEY, "0"
+        tasks_key, timers_key, next_key, zero = _KEYS
     elif type(text) is bytes:
-        tasks_key, timers_key, zero = _TASKS_KEY_B, _TIMERS_KEY_B, b"0"  # type: ignore[assignment]
+        tasks_key, timers_key, next_key, zero = _KEYS_B  # type: ignore[assignment]
     else:
         return None
-    start = text.find(tasks_key)  # type: ignore[arg-type]
-    if start < 0:
+    tasks = text.find(tasks_key)  # type: ignore[arg-type]
+    if tasks < 0:
         return None
-    start += len(tasks_key) - 1  # at the list's "["
-    end = text.rfind(timers_key, start)  # type: ignore[arg-type]  # near the end: the quick way
+    tasks += len(tasks_key) - 1  # at the list's "["
+    timers_at = text.rfind(timers_key, tasks)  # type: ignore[arg-type]  # near the end: rfind is quick
+    if timers_at < 0:
+        return None
+    timers = timers_at + len(timers_key) - 1
+    end = text.rfind(next_key, timers)  # type: ignore[arg-type]
     if end < 0:
         return None
-    return text[:start] + zero + text[end:], text[start:end]  # type: ignore[operator]
+    rest = text[:tasks] + zero + text[timers_at:timers] + zero + text[end:]  # type: ignore[operator]
+    return rest, text[tasks:timers_at], text[timers:end]
 
 
 def _tasks_from_text(text: str | bytes) -> dict[str, TaskState]:
     tasks = _TASKS_BY_TEXT.get(text)
     if tasks is None:
         tasks = {t[0]: _task_from_cached_row(t) for t in orjson.loads(text)}
-        if len(_TASKS_BY_TEXT) > _TASKS_TEXT_LIMIT:
+        if len(_TASKS_BY_TEXT) > _LISTS_LIMIT:
             _TASKS_BY_TEXT.clear()
         _TASKS_BY_TEXT[text] = tasks
     return dict(tasks)  # the state's own dict: decide() and callers may change it
+
+
+def _timers_from_text(text: str | bytes) -> dict[str, Timer]:
+    timers = _TIMERS_BY_TEXT.get(text)
+    if timers is None:
+        timers = {t[0]: _timer_from_cached_row(t) for t in orjson.loads(text)}
+        if len(_TIMERS_BY_TEXT) > _LISTS_LIMIT:
+            _TIMERS_BY_TEXT.clear()
+        _TIMERS_BY_TEXT[text] = timers
+    return dict(timers)
 
 
 def _instant_text(at: datetime) -> str:
