@@ -6,6 +6,7 @@ SpiffWorkflow); `decide()` never mutates a state it is given.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -126,23 +127,24 @@ class CaseState:
     # --- serialisation -------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        head, tail = self._head_and_tail()
-        head["tasks"] = self._task_rows()
-        head.update(tail)
-        return head
+        d = self._head()
+        d["tasks"] = self._task_rows()
+        d.update(self._tail())
+        return d
 
     def _task_rows(self) -> list[tuple[Any, ...]]:
-        task_rows = _TASK_ROWS.get  # rows of (frozen) tasks already written
-        return [
-            e[1] if (e := task_rows(id(t))) is not None and e[0] is t else _task_row(t) for t in self.tasks.values()
-        ]
+        rows = _TASK_ROWS.get  # rows of (frozen) tasks already written
+        return [e[1] if (e := rows(id(t))) is not None and e[0] is t else _task_row(t) for t in self.tasks.values()]
 
-    def _head_and_tail(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The fields before "tasks" and those after it, in the order they are written."""
+    def _timer_rows(self) -> list[tuple[Any, ...]]:
+        rows = _TIMER_ROWS.get  # rows of (frozen) timers already written
+        return [e[1] if (e := rows(id(t))) is not None and e[0] is t else _timer_row(t) for t in self.timers.values()]
+
+    def _head(self) -> dict[str, Any]:
+        """The fields before "tasks", in the order they are written."""
         iso = _ISO.__getitem__  # None → None, a date → its ISO text
-        timer_rows = _TIMER_ROWS.get  # rows of (frozen) timers already written
         consent = self.consent
-        head = {
+        return {
             "case_id": self.case_id,
             "definition_id": self.definition_id,
             "definition_version": self.definition_version,
@@ -166,11 +168,12 @@ class CaseState:
             "decision": self.decision,
             "facts": {k: _fact_out(v) for k, v in self.facts.items()},
         }
-        tail = {
-            "timers": [
-                r[1] if (r := timer_rows(id(t))) is not None and r[0] is t else _timer_row(t)
-                for t in self.timers.values()
-            ],
+
+    def _tail(self) -> dict[str, Any]:
+        """The fields after "tasks"."""
+        iso = _ISO.__getitem__
+        return {
+            "timers": self._timer_rows(),
             "last_contact_on": iso(self.last_contact_on),
             "follow_ups": self.follow_ups,
             "global_timers_started": list(self.global_timers_started),
@@ -179,7 +182,6 @@ class CaseState:
             "aborted": self.aborted,
             "closed_on": iso(self.closed_on),
         }
-        return head, tail
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CaseState:
@@ -196,6 +198,7 @@ class CaseState:
     @classmethod
     def _from_dict(cls, d: dict[str, Any], tasks: dict[str, TaskState], timers: dict[str, Timer]) -> CaseState:
         day = _DATES.__getitem__  # None → None, ISO text → date
+        required = _REQUIRED_DATES.__getitem__
         c = d["consent"]
         s: CaseState = _new(cls)  # every field is set below (a dataclass __init__ with 23 keywords is slower)
         s.case_id = d["case_id"]
@@ -203,12 +206,12 @@ class CaseState:
         s.definition_version = d["definition_version"]
         s.status = d["status"]
         s.phase = d["phase"]
-        s.phase_entered_on = _required_date(d["phase_entered_on"])
-        s.started_on = _required_date(d["started_on"])
+        s.phase_entered_on = required(d["phase_entered_on"])
+        s.started_on = required(d["started_on"])
         s.anonymous = d["anonymous"]
         s.referred_by = d["referred_by"]
         s.phase_ends_on = day(d["phase_ends_on"])
-        s.phase_visits = [(p, _required_date(v)) for p, v in d["phase_visits"]]
+        s.phase_visits = [(p, required(v)) for p, v in d["phase_visits"]]
         s.consent = None if c is None else _consent(c)
         s.decision = d["decision"]
         s.facts = {k: _fact_in(v) for k, v in d["facts"].items()}
@@ -225,16 +228,9 @@ class CaseState:
 
     def to_json(self) -> str:
         """`orjson.dumps(self.to_dict())`, written in three parts: the text of the task list is
-        memoised by the tasks it holds (frozen, the same objects from one command to the next)."""
-        head, tail = self._head_and_tail()
-        key = tuple(map(id, self.tasks.values()))
-        hit = _TASKS_JSON.get(key)
-        if hit is None:
-            if len(_TASKS_JSON) > _LISTS_LIMIT:
-                _TASKS_JSON.clear()
-            # the entry holds the tasks, so their ids stay theirs while it lives
-            hit = _TASKS_JSON[key] = (tuple(self.tasks.values()), b',"tasks":' + orjson.dumps(self._task_rows()) + b",")
-        return (orjson.dumps(head)[:-1] + hit[1] + orjson.dumps(tail)[1:]).decode()
+        memoised by the (frozen) tasks it holds, mostly the same from one command to the next."""
+        tasks = _list_json(_TASKS_JSON, b',"tasks":', self.tasks, self._task_rows)
+        return (orjson.dumps(self._head())[:-1] + tasks + b"," + orjson.dumps(self._tail())[1:]).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CaseState:
@@ -294,34 +290,40 @@ class _ParsedInstants(dict[str, datetime]):
         return value
 
 
+class _RequiredDates(dict[str, date]):
+    """As `_DATES` for a date that may not be null: None raises, as `date.fromisoformat` does."""
+
+    def __missing__(self, text: str) -> date:
+        value = date.fromisoformat(text)
+        if len(self) > _MEMO_LIMIT:
+            self.clear()
+        self[text] = value
+        return value
+
+
 _ISO = _IsoTexts({None: None})
 _DATES = _ParsedDates({None: None})
+_REQUIRED_DATES = _RequiredDates()
 _INSTANTS = _ParsedInstants()
 
 _new = object.__new__
 _TASK_SLOTS = tuple(getattr(TaskState, name).__set__ for name in TaskState.__slots__)
 _TIMER_SLOTS = tuple(getattr(Timer, name).__set__ for name in Timer.__slots__)
+_CONSENT_SLOTS = tuple(getattr(Consent, name).__set__ for name in Consent.__slots__)
+assert len(_CONSENT_SLOTS) == 5, "update _consent"
 assert len(_TASK_SLOTS) == 15, "update the task rows in to_dict/from_dict"
 assert len(CaseState.__slots__) == 23, "update CaseState.clone and _from_dict, which set every field"
 assert len(_TIMER_SLOTS) == 4, "update the timer rows in to_dict/from_dict"
 
 
-def _required_date(text: str) -> date:
-    """A date that may not be null (`date.fromisoformat` raises on None, so must this)."""
-    if text is None:
-        raise TypeError("fromisoformat: argument must be str")
-    return _DATES[text]  # type: ignore[return-value]
-
-
-def _consent(c: dict[str, Any]) -> Consent:
-    day = _DATES.__getitem__
-    return Consent(
-        parties=tuple(c["parties"]),
-        given_on=_required_date(c["given_on"]),
-        form=c["form"],
-        recorded_by=c["recorded_by"],
-        withdrawn_on=day(c["withdrawn_on"]),
-    )
+def _consent(c: dict[str, Any], s: tuple[Any, ...] = _CONSENT_SLOTS) -> Consent:
+    consent: Consent = _new(Consent)
+    s[0](consent, tuple(c["parties"]))
+    s[1](consent, _REQUIRED_DATES[c["given_on"]])
+    s[2](consent, c["form"])
+    s[3](consent, c["recorded_by"])
+    s[4](consent, _DATES[c["withdrawn_on"]])
+    return consent
 
 
 def _task_from_row(r: list[Any], s: tuple[Any, ...] = _TASK_SLOTS) -> TaskState:
@@ -438,8 +440,26 @@ _KEYS = (',"tasks":[', ',"timers":[', ',"last_contact_on":', "0")
 _KEYS_B = tuple(k.encode() for k in _KEYS)
 _TASKS_BY_TEXT: dict[str | bytes, dict[str, TaskState]] = {}
 _TIMERS_BY_TEXT: dict[str | bytes, dict[str, Timer]] = {}
-_TASKS_JSON: dict[tuple[int, ...], tuple[tuple[TaskState, ...], bytes]] = {}
+_TASKS_JSON: dict[tuple[int, ...], tuple[tuple[Any, ...], bytes]] = {}
 _LISTS_LIMIT = 2_000
+
+
+def _list_json(
+    memo: dict[tuple[int, ...], tuple[tuple[Any, ...], bytes]],
+    key_text: bytes,
+    items: dict[str, Any],
+    rows: Callable[[], list[tuple[Any, ...]]],
+) -> bytes:
+    """`,"<key>":[...]` for a state's tasks, memoised by the objects' ids; the entry
+    holds the objects, so their ids stay theirs while it lives."""
+    values = items.values()
+    key = tuple(map(id, values))
+    hit = memo.get(key)
+    if hit is None:
+        if len(memo) > _LISTS_LIMIT:
+            memo.clear()
+        hit = memo[key] = (tuple(values), key_text + orjson.dumps(rows()))
+    return hit[1]
 
 
 def _split_lists(text: str | bytes) -> tuple[str | bytes, str | bytes, str | bytes] | None:
