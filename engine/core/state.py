@@ -6,7 +6,6 @@ SpiffWorkflow); `decide()` never mutates a state it is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -229,7 +228,7 @@ class CaseState:
     def to_json(self) -> str:
         """`orjson.dumps(self.to_dict())`, written in three parts: the text of the task list is
         memoised by the (frozen) tasks it holds, mostly the same from one command to the next."""
-        tasks = _list_json(_TASKS_JSON, b',"tasks":', self.tasks, self._task_rows)
+        tasks = _tasks_json(self.tasks)
         return (orjson.dumps(self._head())[:-1] + tasks + b"," + orjson.dumps(self._tail())[1:]).decode()
 
     @classmethod
@@ -389,11 +388,15 @@ def _timer_from_cached_row(r: list[Any]) -> Timer:
 # object itself, so the id cannot be reused while the entry lives, and a hit is confirmed by
 # identity (`e[0] is t`). Tasks and timers are frozen, so a row never goes stale; most of them
 # are carried over unchanged (or shared by `_task_from_cached_row`) from one command to the next.
-_TASK_ROWS: dict[int, tuple[TaskState, tuple[Any, ...]]] = {}
+_TASK_ROWS: dict[int, tuple[TaskState, tuple[Any, ...], bytes]] = {}  # (task, row, row's JSON)
 _TIMER_ROWS: dict[int, tuple[Timer, tuple[Any, ...]]] = {}
 
 
 def _task_row(t: TaskState) -> tuple[Any, ...]:
+    return _task_entry(t)[1]
+
+
+def _task_entry(t: TaskState) -> tuple[TaskState, tuple[Any, ...], bytes]:
     iso = _ISO.__getitem__
     row = (
         t.id,
@@ -414,8 +417,8 @@ def _task_row(t: TaskState) -> tuple[Any, ...]:
     )
     if len(_TASK_ROWS) > _MEMO_LIMIT:
         _TASK_ROWS.clear()
-    _TASK_ROWS[id(t)] = (t, row)
-    return row
+    entry = _TASK_ROWS[id(t)] = (t, row, orjson.dumps(row))
+    return entry
 
 
 def _timer_row(t: Timer) -> tuple[Any, ...]:
@@ -440,25 +443,22 @@ _KEYS = (',"tasks":[', ',"timers":[', ',"last_contact_on":', "0")
 _KEYS_B = tuple(k.encode() for k in _KEYS)
 _TASKS_BY_TEXT: dict[str | bytes, dict[str, TaskState]] = {}
 _TIMERS_BY_TEXT: dict[str | bytes, dict[str, Timer]] = {}
-_TASKS_JSON: dict[tuple[int, ...], tuple[tuple[Any, ...], bytes]] = {}
+_TASKS_JSON: dict[tuple[int, ...], tuple[tuple[TaskState, ...], bytes]] = {}
 _LISTS_LIMIT = 2_000
 
 
-def _list_json(
-    memo: dict[tuple[int, ...], tuple[tuple[Any, ...], bytes]],
-    key_text: bytes,
-    items: dict[str, Any],
-    rows: Callable[[], list[tuple[Any, ...]]],
-) -> bytes:
-    """`,"<key>":[...]` for a state's tasks, memoised by the objects' ids; the entry
-    holds the objects, so their ids stay theirs while it lives."""
-    values = items.values()
+def _tasks_json(tasks: dict[str, TaskState]) -> bytes:
+    """`,"tasks":[...]` for a state's tasks, memoised by the tasks' ids (the entry holds the
+    tasks, so their ids stay theirs while it lives); a new list is joined from its rows' texts."""
+    values = tasks.values()
     key = tuple(map(id, values))
-    hit = memo.get(key)
+    hit = _TASKS_JSON.get(key)
     if hit is None:
-        if len(memo) > _LISTS_LIMIT:
-            memo.clear()
-        hit = memo[key] = (tuple(values), key_text + orjson.dumps(rows()))
+        rows = _TASK_ROWS.get
+        texts = [e[2] if (e := rows(id(t))) is not None and e[0] is t else _task_entry(t)[2] for t in values]
+        if len(_TASKS_JSON) > _LISTS_LIMIT:
+            _TASKS_JSON.clear()
+        hit = _TASKS_JSON[key] = (tuple(values), b',"tasks":[' + b",".join(texts) + b"]")
     return hit[1]
 
 
