@@ -49,6 +49,10 @@ def fire_time(day: date) -> datetime:
 _new = object.__new__
 _set_type, _set_at, _set_data, _set_notify = (getattr(Event, name).__set__ for name in ("type", "at", "data", "notify"))
 assert Event.__slots__ == ("type", "at", "data", "notify"), "update _Ctx.emit"
+_set_timer_id, _set_timer_at, _set_timer_kind, _set_timer_ref = (
+    getattr(Timer, name).__set__ for name in ("id", "at", "kind", "ref")
+)
+assert Timer.__slots__ == ("id", "at", "kind", "ref"), "update _Ctx.set_timer"
 
 
 class _Ctx:
@@ -74,7 +78,13 @@ class _Ctx:
         self.events.append(event)
 
     def set_timer(self, timer_id: str, day: date, kind: str, ref: str | None = None) -> None:
-        self.s.timers[timer_id] = Timer(timer_id, fire_time(day), kind, ref)
+        # Timer(timer_id, fire_time(day), kind, ref), without the frozen __init__'s object.__setattr__ calls
+        timer: Timer = _new(Timer)
+        _set_timer_id(timer, timer_id)
+        _set_timer_at(timer, fire_time(day))
+        _set_timer_kind(timer, kind)
+        _set_timer_ref(timer, ref)
+        self.s.timers[timer_id] = timer
 
     def drop_timers(self, prefix: str) -> None:
         for key in [k for k in self.s.timers if k.startswith(prefix)]:

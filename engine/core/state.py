@@ -229,7 +229,8 @@ class CaseState:
         """`orjson.dumps(self.to_dict())`, written in three parts: the text of the task list is
         memoised by the (frozen) tasks it holds, mostly the same from one command to the next."""
         tasks = _tasks_json(self.tasks)
-        return (orjson.dumps(self._head())[:-1] + tasks + b"," + orjson.dumps(self._tail())[1:]).decode()
+        head, tail = orjson.dumps(self._head()).decode(), orjson.dumps(self._tail()).decode()
+        return "".join((head[:-1], tasks, ",", tail[1:]))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CaseState:
@@ -443,11 +444,11 @@ _KEYS = (',"tasks":[', ',"timers":[', ',"last_contact_on":', "0")
 _KEYS_B = tuple(k.encode() for k in _KEYS)
 _TASKS_BY_TEXT: dict[str | bytes, dict[str, TaskState]] = {}
 _TIMERS_BY_TEXT: dict[str | bytes, dict[str, Timer]] = {}
-_TASKS_JSON: dict[tuple[int, ...], tuple[tuple[TaskState, ...], bytes]] = {}
+_TASKS_JSON: dict[tuple[int, ...], tuple[tuple[TaskState, ...], str]] = {}
 _LISTS_LIMIT = 2_000
 
 
-def _tasks_json(tasks: dict[str, TaskState]) -> bytes:
+def _tasks_json(tasks: dict[str, TaskState]) -> str:
     """`,"tasks":[...]` for a state's tasks, memoised by the tasks' ids (the entry holds the
     tasks, so their ids stay theirs while it lives); a new list is joined from its rows' texts."""
     values = tasks.values()
@@ -458,7 +459,7 @@ def _tasks_json(tasks: dict[str, TaskState]) -> bytes:
         texts = [e[2] if (e := rows(id(t))) is not None and e[0] is t else _task_entry(t)[2] for t in values]
         if len(_TASKS_JSON) > _LISTS_LIMIT:
             _TASKS_JSON.clear()
-        hit = _TASKS_JSON[key] = (tuple(values), b',"tasks":[' + b",".join(texts) + b"]")
+        hit = _TASKS_JSON[key] = (tuple(values), (b',"tasks":[' + b",".join(texts) + b"]").decode())
     return hit[1]
 
 
