@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -389,7 +390,8 @@ def _timer_from_cached_row(r: list[Any]) -> Timer:
 # object itself, so the id cannot be reused while the entry lives, and a hit is confirmed by
 # identity (`e[0] is t`). Tasks and timers are frozen, so a row never goes stale; most of them
 # are carried over unchanged (or shared by `_task_from_cached_row`) from one command to the next.
-_TASK_ROWS: dict[int, tuple[TaskState, tuple[Any, ...], bytes]] = {}  # (task, row, row's JSON)
+_TASK_ROWS: dict[int, tuple[TaskState, tuple[Any, ...], bytes, bool]] = {}
+"""id → (task, row, row's JSON, whether that JSON reads back to the task)"""
 _TIMER_ROWS: dict[int, tuple[Timer, tuple[Any, ...]]] = {}
 
 
@@ -397,7 +399,7 @@ def _task_row(t: TaskState) -> tuple[Any, ...]:
     return _task_entry(t)[1]
 
 
-def _task_entry(t: TaskState) -> tuple[TaskState, tuple[Any, ...], bytes]:
+def _task_entry(t: TaskState) -> tuple[TaskState, tuple[Any, ...], bytes, bool]:
     iso = _ISO.__getitem__
     row = (
         t.id,
@@ -418,8 +420,36 @@ def _task_entry(t: TaskState) -> tuple[TaskState, tuple[Any, ...], bytes]:
     )
     if len(_TASK_ROWS) > _MEMO_LIMIT:
         _TASK_ROWS.clear()
-    entry = _TASK_ROWS[id(t)] = (t, row, orjson.dumps(row))
+    text = orjson.dumps(row)
+    entry = _TASK_ROWS[id(t)] = (t, row, text, _reads_back(t))
     return entry
+
+
+def _reads_back(t: TaskState) -> bool:
+    """Loading the task's row gives it back: every field is of a type JSON keeps exactly (str,
+    bool, None and plain dates, which go as their ISO text; orjson rejects strings it cannot encode)."""
+    return all(type(value) in types for value, types in zip(_TASK_FIELDS(t), _TASK_TYPES, strict=True))
+
+
+_S, _D, _B, _NONE = (str,), (date,), (bool,), type(None)
+_TASK_TYPES = (
+    _S,
+    (str, _NONE),
+    _S,
+    _S,
+    (str, _NONE),
+    _S,
+    _S,
+    _S,
+    _D,
+    (date, _NONE),
+    _B,
+    (date, _NONE),
+    (str, _NONE),
+    (str, _NONE),
+    _B,
+)
+_TASK_FIELDS = attrgetter(*TaskState.__slots__)
 
 
 def _timer_row(t: Timer) -> tuple[Any, ...]:
@@ -450,16 +480,23 @@ _LISTS_LIMIT = 2_000
 
 def _tasks_json(tasks: dict[str, TaskState]) -> str:
     """`,"tasks":[...]` for a state's tasks, memoised by the tasks' ids (the entry holds the
-    tasks, so their ids stay theirs while it lives); a new list is joined from its rows' texts."""
+    tasks, so their ids stay theirs while it lives); a new list is joined from its rows' texts.
+
+    A new list's text is also entered in the memo `from_json` reads (write-through: a process
+    loads back the states it saved), if loading that text gives these very tasks: each row reads
+    back to an equal task with fields of the same types, and each task's key is its id."""
     values = tasks.values()
     key = tuple(map(id, values))
     hit = _TASKS_JSON.get(key)
     if hit is None:
         rows = _TASK_ROWS.get
-        texts = [e[2] if (e := rows(id(t))) is not None and e[0] is t else _task_entry(t)[2] for t in values]
+        entries = [e if (e := rows(id(t))) is not None and e[0] is t else _task_entry(t) for t in values]
+        text = b",".join([e[2] for e in entries]).decode()
         if len(_TASKS_JSON) > _LISTS_LIMIT:
             _TASKS_JSON.clear()
-        hit = _TASKS_JSON[key] = (tuple(values), (b',"tasks":[' + b",".join(texts) + b"]").decode())
+        hit = _TASKS_JSON[key] = (tuple(values), ',"tasks":[' + text + "]")
+        if all(e[3] for e in entries) and all(type(k) is str and k == t.id for k, t in tasks.items()):
+            _remember_tasks(hit[1][9:], dict(tasks))
     return hit[1]
 
 
@@ -490,10 +527,14 @@ def _tasks_from_text(text: str | bytes) -> dict[str, TaskState]:
     tasks = _TASKS_BY_TEXT.get(text)
     if tasks is None:
         tasks = {t[0]: _task_from_cached_row(t) for t in orjson.loads(text)}
-        if len(_TASKS_BY_TEXT) > _LISTS_LIMIT:
-            _TASKS_BY_TEXT.clear()
-        _TASKS_BY_TEXT[text] = tasks
+        _remember_tasks(text, tasks)
     return dict(tasks)  # the state's own dict: decide() and callers may change it
+
+
+def _remember_tasks(text: str | bytes, tasks: dict[str, TaskState]) -> None:
+    if len(_TASKS_BY_TEXT) > _LISTS_LIMIT:
+        _TASKS_BY_TEXT.clear()
+    _TASKS_BY_TEXT[text] = tasks
 
 
 def _timers_from_text(text: str | bytes) -> dict[str, Timer]:
