@@ -519,7 +519,7 @@ def _split_lists(text: str | bytes) -> tuple[str | bytes, str | bytes, str | byt
     end = text.rfind(next_key, timers)  # type: ignore[arg-type]
     if end < 0:
         return None
-    rest = text[:tasks] + zero + text[timers_at:timers] + zero + text[end:]  # type: ignore[operator]
+    rest = zero[:0].join((text[:tasks], zero, text[timers_at:timers], zero, text[end:]))  # type: ignore[arg-type]
     return rest, text[tasks:timers_at], text[timers:end]
 
 
