@@ -155,18 +155,17 @@ class Dispatcher:
                 q = q.with_for_update(skip_locked=True)
             notes = list(s.scalars(q).all())
             prefs = EmailPreferences.load(s) if notes else EmailPreferences(())
-            seen: set[str] = set()
+            deliveries: dict[str, OutboxRow] = {}  # by idempotency key: the first one wins
             for note in notes:
                 for delivery in self._deliveries(s, note, now, prefs):
-                    if delivery.idempotency_key in seen:
-                        continue
-                    seen.add(delivery.idempotency_key)
-                    exists = s.scalar(
-                        select(OutboxRow.id).where(OutboxRow.idempotency_key == delivery.idempotency_key)
-                    )
-                    if exists is None:
-                        s.add(delivery)
+                    deliveries.setdefault(delivery.idempotency_key, delivery)
                 note.status = "routed"
+            existing: set[str] = set()
+            keys = list(deliveries)
+            for i in range(0, len(keys), 500):  # one query per 500 keys, not one per delivery
+                chunk = keys[i : i + 500]
+                existing.update(s.scalars(select(OutboxRow.idempotency_key).where(OutboxRow.idempotency_key.in_(chunk))))
+            s.add_all(d for key, d in deliveries.items() if key not in existing)
             uow.commit()
         stats.routed += len(notes)
         return len(notes)
