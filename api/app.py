@@ -186,8 +186,15 @@ def _problem_doc(status: int) -> dict[str, Any]:
     }
 
 
-def create_app(settings: Any = None, services: Any = None, clock: Callable[[], datetime] | None = None) -> FastAPI:
-    """Build the app. Tests pass their own settings (database URL, key dir) and a fake clock."""
+def create_app(
+    settings: Any = None,
+    services: Any = None,
+    clock: Callable[[], datetime] | None = None,
+    *,
+    command_fast_path: bool = True,
+) -> FastAPI:
+    """Build the app. Tests pass their own settings (database URL, key dir) and a fake clock;
+    `command_fast_path=False` sends the case commands through FastAPI's routing too (tests compare)."""
     from engine.settings import get_settings
 
     settings = settings or get_settings()
@@ -240,6 +247,10 @@ def create_app(settings: Any = None, services: Any = None, clock: Callable[[], d
 
     install_pages(app)
 
+    if command_fast_path:
+        from api.fastpath import CommandFastPath
+
+        app.add_middleware(CommandFastPath, prefix=API_PREFIX)  # inside the two below: they apply to it too
     app.add_middleware(NoStore)
     app.add_middleware(PersonnummerGuard)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]

@@ -17,7 +17,7 @@ async def get_services(request: Request) -> Any:
 
 ServicesDep = Annotated[Any, Depends(get_services)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+ETAG_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
 async def expected_version(
@@ -39,7 +39,7 @@ async def expected_version(
         )
     if if_match.strip() == "*":
         return None
-    m = _ETAG.match(if_match)
+    m = ETAG_PATTERN.match(if_match)
     if m is None:
         raise ApiError(
             "version_conflict", f"If-Match {if_match!r} matchar inte ärendets version", 412, current_version=None

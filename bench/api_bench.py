@@ -147,6 +147,19 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def _postgres_pids() -> list[int]:
+    """Every PostgreSQL process (backends and background workers), to report the database's CPU."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip().startswith("postgres"):
+                    pids.append(int(d.name))
+            except OSError:
+                pass
+    return pids
+
+
 def _server_pids(parent: int) -> list[int]:
     pids = [parent]
     try:
@@ -226,6 +239,8 @@ def main() -> int:
 
         pids = _server_pids(proc.pid)
         cpu0 = _cpu_seconds(pids)
+        pg0 = {pid: _cpu_seconds([pid]) for pid in _postgres_pids()}
+        own0 = time.process_time()
         factory = None
         if _has("uvloop"):
             import uvloop
@@ -233,7 +248,10 @@ def main() -> int:
             factory = uvloop.new_event_loop
         with asyncio.Runner(loop_factory=factory) as runner:
             rate, lat, errors = runner.run(http_rate(base, token, case_ids, args.duration))
-        cpu_ms = (_cpu_seconds(pids) - cpu0) * 1000 / max(1.0, rate * args.duration)
+        done = max(1.0, rate * args.duration)
+        cpu_ms = (_cpu_seconds(pids) - cpu0) * 1000 / done
+        pg_ms = sum(_cpu_seconds([pid]) - pg0.get(pid, 0.0) for pid in _postgres_pids()) * 1000 / done
+        client_ms = (time.process_time() - own0) * 1000 / done
         proc.terminate()
         proc.wait(10)
         proc = None
@@ -245,7 +263,8 @@ def main() -> int:
         print(
             f"api_bench: {rate:.0f} commands/s through HTTP ({args.clients} clients, {args.workers} workers, "
             f"PostgreSQL, {loop}), p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {errors}, server CPU "
-            f"{cpu_ms:.2f} ms/command; raw PostgreSQL "
+            f"{cpu_ms:.2f} ms/command, PostgreSQL CPU {pg_ms:.2f} ms/command, client CPU {client_ms:.2f} ms/command; "
+            f"raw PostgreSQL "
             f"INSERT+COMMIT {raw:.0f}/s; ratio {rate / raw:.0%} (target >= 50 %, p99 < 100 ms)"
         )
         return 0

@@ -20,6 +20,7 @@ from api.deps import (
     Purpose,
     ServicesDep,
 )
+from api.fastpath import fast_command
 from api.problems import problem_responses
 from api.schemas import (
     AbortCreate,
@@ -128,6 +129,7 @@ def timeline(
     summary="Registrera samtycke / record consent",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/consents")
 def record_consent(
     case_id: CaseId,
     body: ConsentCreate,
@@ -147,6 +149,7 @@ def record_consent(
     summary="Återkalla samtycke / withdraw consent",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/consents/withdraw")
 def withdraw_consent(
     case_id: CaseId,
     body: ConsentWithdraw,
@@ -167,6 +170,7 @@ def withdraw_consent(
     summary="Beslut om deltagande / decide participation",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/decision")
 def decide_participation(
     case_id: CaseId,
     body: DecisionCreate,
@@ -183,6 +187,7 @@ def decide_participation(
 @router.post(
     "/{case_id}/phase", response_model=CasePublic, summary="Byt fas / move to a phase", responses={**_OK, **_CMD_ERRORS}
 )
+@fast_command("/cases/{case_id}/phase")
 def move_phase(
     case_id: CaseId,
     body: PhaseMove,
@@ -202,6 +207,7 @@ def move_phase(
     summary="Acceptera uppgift / accept a task",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/tasks/{task_id}/accept")
 def accept_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -228,6 +234,7 @@ def accept_task(
     summary="Avböj uppgift / decline a task",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/tasks/{task_id}/decline")
 def decline_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -248,6 +255,7 @@ def decline_task(
     summary="Slutför uppgift / complete a task",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/tasks/{task_id}/complete")
 def complete_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -268,6 +276,7 @@ def complete_task(
     summary="Kommentera uppgift / comment on a task",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/tasks/{task_id}/comments")
 def comment_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -288,6 +297,7 @@ def comment_task(
     summary="Registrera kontakt / record contact",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/contacts")
 def record_contact(
     case_id: CaseId,
     body: ContactCreate,
@@ -307,6 +317,7 @@ def record_contact(
     summary="Registrera faktum / record a fact",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/facts")
 def record_fact(
     case_id: CaseId,
     body: FactCreate,
@@ -327,6 +338,7 @@ def record_fact(
     summary="Förläng fasen / extend the phase",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/extend")
 def extend_phase(
     case_id: CaseId,
     body: ExtensionCreate,
@@ -346,6 +358,7 @@ def extend_phase(
     summary="Avsluta med utfall / exit with outcome",
     responses={**_OK, **_CMD_ERRORS},
 )
+@fast_command("/cases/{case_id}/exit")
 def exit_case(
     case_id: CaseId,
     body: ExitCreate,
@@ -362,6 +375,7 @@ def exit_case(
 @router.post(
     "/{case_id}/abort", response_model=CasePublic, summary="Avbrott / abort the case", responses={**_OK, **_CMD_ERRORS}
 )
+@fast_command("/cases/{case_id}/abort")
 def abort_case(
     case_id: CaseId,
     body: AbortCreate,
