@@ -67,7 +67,7 @@ def build_services(
     ids = ids or new_id
     cache = DefinitionCache()
     services = Services(
-        cases=CaseService(uow, clock, ids, cache),
+        cases=CaseService(uow, clock, ids, cache, engine=engine),
         definitions=DefinitionService(uow, clock, cache),
         audit=AuditService(uow),
         feed=EventFeedService(uow, clock, cache),

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +35,7 @@ from engine.core.definition import Definition
 from engine.core.events import Decision, Event, Rejected
 from engine.core.identity import PersonId, PersonnummerError, parse_personnummer
 from engine.core.state import OPEN_STATUSES, CaseState, TaskState, Timer
-from engine.service import access
+from engine.service import access, pg_command
 from engine.service.access import Caller
 from engine.service.definitions import DefinitionCache
 from engine.service.errors import ServiceError, forbidden
@@ -125,11 +125,18 @@ class CaseService:
         clock: Callable[[], datetime],
         ids: Callable[[], str],
         definitions: DefinitionCache,
+        engine: Engine | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._defs = definitions
+        # PostgreSQL: commands without an Idempotency-Key take the two-statement path (pg_command).
+        self._autocommit = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine is not None and engine.dialect.name == "postgresql"
+            else None
+        )
 
     # --- commands ----------------------------------------------------------------------
 
@@ -151,6 +158,10 @@ class CaseService:
     ) -> CaseOut:
         if isinstance(command, c.Refer):
             raise forbidden("Använd remiss för att skapa ett ärende")
+        if idempotency_key is None and self._autocommit is not None:
+            out = self._execute_autocommit(caller, case_id, command, expected_version)
+            if out is not None:
+                return out
         request = {
             "op": "execute",
             "case_id": case_id,
@@ -424,16 +435,7 @@ class CaseService:
             raise ServiceError.from_rejection(result)
         new = result.state
         first_seq = row.last_event_seq + 1
-        values: dict[str, Any] = {
-            "state": new.to_json(),
-            "version": loaded_version + 1,
-            "phase": new.phase,
-            "status": new.status,
-            "outcome": new.outcome,
-            "last_event_seq": row.last_event_seq + len(result.events),
-            "updated_at": now,
-            "closed_at": now if new.closed and row.closed_at is None else row.closed_at,
-        }
+        values = _case_values(row, result, now)
         res = s.connection().execute(_UPDATE_CASE, {"where_id": case_id, "where_version": loaded_version, **values})
         if res.rowcount != 1:
             raise _version_conflict(case_id, expected_version, None)
@@ -446,6 +448,66 @@ class CaseService:
         return self._case_out(
             s, caller, row, new, d, now, resource="case", purpose=type(command).__name__, after_command=True
         )
+
+    def _execute_autocommit(
+        self, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
+    ) -> CaseOut | None:
+        """`_execute` in two autocommit statements on PostgreSQL (see `pg_command`); None when the
+        command needs the general path (a definition not parsed yet, consent rows to write)."""
+        assert self._autocommit is not None
+        with self._autocommit.connect() as conn, pg_command.cursor(conn) as cur:
+            cur.execute(pg_command.READ_CASE, {"case_id": case_id})
+            found = cur.fetchone()
+            if found is None:
+                raise ServiceError("not_found", "Ärendet finns inte")
+            columns, person = pg_command.case_values(found)
+            row = CaseView(*columns)
+            d = self._defs.peek(row.definition_id, row.definition_version)
+            if d is None:
+                return None
+            state = CaseState.from_json(row.state)
+            access.authorize_command(caller, state, d, command)
+            if expected_version is not None and expected_version != row.version:
+                raise _version_conflict(case_id, expected_version, row.version)
+            now = self._clock()
+            result = decide(d, state, dataclasses.replace(command, actor=caller.user_id), now)
+            if isinstance(result, Rejected):
+                raise ServiceError.from_rejection(result)
+            if any(event.type in pg_command.CONSENT_EVENTS for event in result.events):
+                return None
+            values = _case_values(row, result, now)
+            written = dataclasses.replace(row, **values)
+
+            def person_out() -> PersonOut | None:
+                if person is None or person[2] or row.person_id is None:
+                    return None
+                return PersonOut(id=row.person_id, personnummer=person[0], name=person[1])
+
+            out, logged = case_out(caller, written, result.state, d, now, person_out, after_command=True)
+            log = (
+                access.access_log_values(
+                    caller, now, resource="case", purpose=type(command).__name__, case_id=case_id,
+                    person_id=row.person_id,
+                )
+                if logged
+                else None
+            )  # fmt: skip
+            events = _event_rows(case_id, result, row.last_event_seq + 1, caller.user_id)
+            sql, params = pg_command.write_statement(
+                case_id,
+                row.version,
+                values,
+                result,
+                events,
+                [_recipients(event, state) for event in result.events],
+                task_rows(case_id, state, result.state),
+                log,
+                now,
+            )
+            cur.execute(sql, params)
+            if pg_command.updated(cur) != 1:
+                raise _version_conflict(case_id, expected_version, None)
+            return out
 
     def _write_effects(
         self,
@@ -466,17 +528,7 @@ class CaseService:
             hold_event_append_lock(s)
         if decision.events:
             conn = s.connection()
-            events = [
-                {
-                    "case_id": case_id,
-                    "seq": first_seq + i,
-                    "type": event.type,
-                    "at": event.at,
-                    "data": _jsonable(event.data),
-                    "actor": event.data.get("actor", actor),
-                }
-                for i, event in enumerate(decision.events)
-            ]
+            events = _event_rows(case_id, decision, first_seq, actor)
             recipients = [_recipients(event, old) for event in decision.events]
             if any(recipients):  # event ids for the outbox: one INSERT .. RETURNING, in parameter order
                 ids = conn.execute(_INSERT_EVENTS_RETURNING_IDS, events).scalars().all()
@@ -612,65 +664,84 @@ class CaseService:
         purpose: str,
         after_command: bool = False,
     ) -> CaseOut:
-        level = access.case_level(caller, state, d, identified=row.person_id is not None)
-        if after_command and level == "none" and caller.is_party:
-            # The command was allowed, but took away the caller's own view (e.g. a party withdrew
-            # the consent covering it): the receipt is the case reference, version and own tasks.
-            level = "tasks"
-        access.require_case_read(caller, level)
-        today = local_date(now)
-        if level == "tasks":
-            own = [t for t in state.tasks.values() if access.owns_task(caller, t)]
-            return CaseOut(
-                id=row.id,
-                access="tasks",
-                version=row.version,
-                definition_id=row.definition_id,
-                definition_version=row.definition_version,
-                tasks=[task_state_out(row.id, t, today) for t in own],
-            )
-        person = self._person_out(s, row.person_id) if level == "full" and not row.protected else None
-        if caller.kind != "system":
+        out, logged = case_out(
+            caller, row, state, d, now, lambda: self._person_out(s, row.person_id), after_command=after_command
+        )
+        if logged:
             s.connection().execute(
                 _INSERT_ACCESS_LOG,
                 access.access_log_values(
                     caller, now, resource=resource, purpose=purpose, case_id=row.id, person_id=row.person_id
                 ),
             )
-        consent = state.consent
-        return CaseOut(
+        return out
+
+
+def case_out(
+    caller: Caller,
+    row: CaseRow | CaseView,
+    state: CaseState,
+    d: Definition,
+    now: datetime,
+    person: Callable[[], PersonOut | None],
+    *,
+    after_command: bool = False,
+) -> tuple[CaseOut, bool]:
+    """The case as `caller` may see it, and whether that read must be in the access log. `person`
+    is asked for the person only when the caller may see them (full access, identity not protected)."""
+    level = access.case_level(caller, state, d, identified=row.person_id is not None)
+    if after_command and level == "none" and caller.is_party:
+        # The command was allowed, but took away the caller's own view (e.g. a party withdrew
+        # the consent covering it): the receipt is the case reference, version and own tasks.
+        level = "tasks"
+    access.require_case_read(caller, level)
+    today = local_date(now)
+    if level == "tasks":
+        own = [t for t in state.tasks.values() if access.owns_task(caller, t)]
+        out = CaseOut(
             id=row.id,
-            access="full" if level == "full" else "case",
+            access="tasks",
             version=row.version,
             definition_id=row.definition_id,
             definition_version=row.definition_version,
-            status=state.status,
-            phase=state.phase,
-            phase_label=d.phase_by_id[state.phase].label if state.phase in d.phase_by_id else None,
-            anonymous=row.anonymous,
-            protected_identity=row.protected,
-            gender=row.gender,
-            birth_year=row.birth_year,
-            started_on=state.started_on,
-            closed_on=state.closed_on,
-            decision=state.decision,
-            outcome=state.outcome,
-            person=person,
-            consent=None
-            if consent is None
-            else ConsentOut(
-                parties=list(consent.parties),
-                given_on=consent.given_on,
-                form=consent.form,
-                recorded_by=consent.recorded_by,
-                withdrawn_on=consent.withdrawn_on,
-                active=consent.active,
-            ),
-            facts=_jsonable(state.facts),
-            tasks=[task_state_out(row.id, t, today) for t in state.tasks.values()],
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            tasks=[task_state_out(row.id, t, today) for t in own],
         )
+        return out, False
+    consent = state.consent
+    out = CaseOut(
+        id=row.id,
+        access="full" if level == "full" else "case",
+        version=row.version,
+        definition_id=row.definition_id,
+        definition_version=row.definition_version,
+        status=state.status,
+        phase=state.phase,
+        phase_label=d.phase_by_id[state.phase].label if state.phase in d.phase_by_id else None,
+        anonymous=row.anonymous,
+        protected_identity=row.protected,
+        gender=row.gender,
+        birth_year=row.birth_year,
+        started_on=state.started_on,
+        closed_on=state.closed_on,
+        decision=state.decision,
+        outcome=state.outcome,
+        person=person() if level == "full" and not row.protected else None,
+        consent=None
+        if consent is None
+        else ConsentOut(
+            parties=list(consent.parties),
+            given_on=consent.given_on,
+            form=consent.form,
+            recorded_by=consent.recorded_by,
+            withdrawn_on=consent.withdrawn_on,
+            active=consent.active,
+        ),
+        facts=_jsonable(state.facts),
+        tasks=[task_state_out(row.id, t, today) for t in state.tasks.values()],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+    return out, caller.kind != "system"
 
 
 # --- helpers shared with the definition service (migration) and the worker --------------------
@@ -685,8 +756,21 @@ def sync_projections(
     cancel_timers: Sequence[str],
 ) -> None:
     """Make the tasks and timers tables agree with the new state (changed rows only)."""
+    changed = task_rows(case_id, old, new)
+    _upsert(s, TaskRow, changed, ("case_id", "task_id"))
+    if cancel_timers:
+        s.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.timer_id.in_(list(cancel_timers))))
+    timers = [
+        {"case_id": case_id, "timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref, "claimed_until": None}
+        for t in set_timers
+    ]
+    _upsert(s, TimerRow, timers, ("case_id", "timer_id"))
+
+
+def task_rows(case_id: str, old: CaseState | None, new: CaseState) -> list[dict[str, Any]]:
+    """The tasks table rows of the tasks that changed from `old` to `new`."""
     old_tasks = old.tasks if old is not None else {}
-    changed = [
+    return [
         {
             "case_id": case_id,
             "task_id": task.id,
@@ -706,14 +790,6 @@ def sync_projections(
         for task in new.tasks.values()
         if old_tasks.get(task.id) != task
     ]
-    _upsert(s, TaskRow, changed, ("case_id", "task_id"))
-    if cancel_timers:
-        s.execute(delete(TimerRow).where(TimerRow.case_id == case_id, TimerRow.timer_id.in_(list(cancel_timers))))
-    timers = [
-        {"case_id": case_id, "timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref, "claimed_until": None}
-        for t in set_timers
-    ]
-    _upsert(s, TimerRow, timers, ("case_id", "timer_id"))
 
 
 def _upsert(
@@ -781,6 +857,35 @@ def _write_consents(s: Session, case_id: str, decision: Decision, now: datetime)
                 current.withdrawn_parties = [*current.withdrawn_parties, *event.data.get("parties", [])]
                 if not event.data.get("remaining"):
                     current.withdrawn_on = today
+
+
+def _case_values(row: CaseView, decision: Decision, now: datetime) -> dict[str, Any]:
+    """The case columns a decided command writes (guarded by the version it read)."""
+    new = decision.state
+    return {
+        "state": new.to_json(),
+        "version": row.version + 1,
+        "phase": new.phase,
+        "status": new.status,
+        "outcome": new.outcome,
+        "last_event_seq": row.last_event_seq + len(decision.events),
+        "updated_at": now,
+        "closed_at": now if new.closed and row.closed_at is None else row.closed_at,
+    }
+
+
+def _event_rows(case_id: str, decision: Decision, first_seq: int, actor: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "case_id": case_id,
+            "seq": first_seq + i,
+            "type": event.type,
+            "at": event.at,
+            "data": _jsonable(event.data),
+            "actor": event.data.get("actor", actor),
+        }
+        for i, event in enumerate(decision.events)
+    ]
 
 
 def _version_conflict(case_id: str, expected: int | None, current: int | None) -> ServiceError:

@@ -41,6 +41,10 @@ class DefinitionCache:
         self._parsed: dict[tuple[str, int], Definition] = {}
         self._lock = threading.Lock()
 
+    def peek(self, definition_id: str, version: int) -> Definition | None:
+        """The parsed definition if it is cached, without a session."""
+        return self._parsed.get((definition_id, version))
+
     def get(self, session: Session, definition_id: str, version: int) -> Definition:
         key = (definition_id, version)
         found = self._parsed.get(key)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, create_engine, event, func, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -30,10 +32,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping round trip per checkout: `_alive_or_disconnect` looks at the socket instead.
+    kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs["pool_pre_ping"]:
+        event.listen(engine, "checkout", _alive_or_disconnect)
+    return engine
+
+
+def _alive_or_disconnect(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout (PostgreSQL): a connection that sits idle in the pool receives nothing, unless
+    the server is closing it (restart, terminated backend, idle timeout: its goodbye and EOF wait on
+    the socket). Look without a round trip — one `poll` with no timeout — and if anything arrived,
+    DisconnectionError makes the pool connect afresh (SQLAlchemy's pessimistic disconnect handling,
+    instead of a `pool_pre_ping` query per checkout). A rare harmless message costs a reconnect."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("connection closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.pgconn.socket, select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
+        raise DisconnectionError("the server sent something to an idle connection: it is closing it")
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,0 +1,221 @@
+"""The two-statement command path on PostgreSQL (engine/service/pg_command.py).
+
+It must write exactly what the general path writes (every table, every column but generated ids),
+answer exactly the same, lose a race the same way (412, nothing written), and the pool must replace
+connections the server has closed without a pre-ping query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import psycopg
+import pytest
+from sqlalchemy import select
+
+from engine.adapters.store.models import AccessLogRow, CaseRow, EventRow, OutboxRow, TaskRow, TimerRow
+from engine.core import commands as c
+from engine.service.app import Services, build_services
+from engine.service.cases import CaseService
+from engine.service.errors import ServiceError
+from engine.service.views import CaseOut
+from engine.settings import Settings
+from tests.fakes import FakeClock, FakeIds
+from tests.integration.conftest import REPO, make_services
+from tests.integration.service_kit import AF, FK, REGION, SAMORDNARE, named_referral, rows
+from tests.integration.store_kit import PG_HOST, PG_PORT, PG_USER
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pair(pg_db_url: str, clock: FakeClock) -> Iterator[tuple[Services, Services]]:
+    """Two service stacks on one database and one clock: the two-statement path, and the general one."""
+    fast = make_services(pg_db_url, clock)
+    general = build_services(
+        Settings(database_url=pg_db_url, definitions_dir=REPO / "definitions"), clock, FakeIds("g")
+    )
+    general.cases._autocommit = None  # the general path for every command
+    try:
+        yield fast, general
+    finally:
+        fast.close()
+        general.close()
+
+
+STEPS: list[tuple[Any, c.Command | str]] = [
+    (SAMORDNARE, c.CompleteTask("bekrafta_remiss")),
+    (SAMORDNARE, c.StartPhase("samtycke")),
+    (SAMORDNARE, c.RecordConsent(("af", "fk", "kommun", "region"), given_on=None)),  # type: ignore[arg-type]
+    (SAMORDNARE, c.CompleteTask("inhamta_samtycke")),
+    (SAMORDNARE, c.StartPhase("beslut")),
+    ("days", 3),  # type: ignore[list-item]
+    (SAMORDNARE, c.DecideParticipation("admitted")),
+    (SAMORDNARE, c.CompleteTask("besluta_deltagande")),
+    (SAMORDNARE, c.StartPhase("inskrivning")),
+    (SAMORDNARE, c.CompleteTask("boka_inskrivningssamtal")),
+    (AF, c.AcceptTask("delta_inskrivningssamtal")),
+    (SAMORDNARE, c.RecordFact("inskrivningssamtal_hallet", "TODAY")),
+    (SAMORDNARE, c.RecordContact(channel="telefon")),
+    (SAMORDNARE, c.StartPhase("kartlaggning")),
+    ("days", 20),  # type: ignore[list-item]
+    (REGION, c.CompleteTask("medicinskt_underlag")),
+    (AF, c.CompleteTask("arbetsmarknadsunderlag", note="Inskriven sedan 2025")),
+    (FK, c.CommentTask("kartlaggningsplan", text="FK följer upp sjukpenningen")),
+    (SAMORDNARE, c.CompleteTask("kartlaggningsplan")),
+    (SAMORDNARE, c.CompleteTask("avstamningsmote")),
+    (SAMORDNARE, c.RecordFact("avstamningsmote_hallet", "TODAY")),
+    (SAMORDNARE, c.StartPhase("arbetstraning")),
+    (SAMORDNARE, c.ExtendPhase(reason="Behöver mer tid")),
+    (SAMORDNARE, c.StartPhase("avslut")),
+    (SAMORDNARE, c.CompleteTask("avslutningsmote")),
+    (SAMORDNARE, c.ExitCase("studier")),
+]
+
+
+def _table(svc: Services, model: Any, case_id: str, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    out = []
+    for r in rows(svc, model, case_id):
+        d = {k: v for k, v in vars(r).items() if not k.startswith("_") and k not in ("id", "case_id", *skip)}
+        out.append(d)
+    return sorted(out, key=repr)
+
+
+def _normalised(value: Any, case_id: str, person_id: str | None) -> Any:
+    text = repr(value).replace(case_id, "<case>")
+    return text.replace(person_id, "<person>") if person_id else text
+
+
+def test_two_statement_path_writes_and_answers_as_the_general_path(
+    pair: tuple[Services, Services], clock: FakeClock
+) -> None:
+    fast, general = pair
+    start = clock().date() - timedelta(days=30)
+    a = fast.cases.refer(AF, named_referral(pnr="198505052384", sick_period_start=start))
+    b = general.cases.refer(AF, named_referral(pnr="198505052384", sick_period_start=start))  # the same person
+    ids = {a.id: None, b.id: None}
+    with mock.patch.object(
+        CaseService, "_execute_autocommit", autospec=True, side_effect=CaseService._execute_autocommit
+    ) as hot:
+        for who, step in STEPS:
+            if who == "days":
+                clock.advance(days=step)  # type: ignore[arg-type]
+                continue
+            assert isinstance(step, c.Command)
+            if isinstance(step, c.RecordConsent):
+                step = c.RecordConsent(step.parties, given_on=clock().date())
+            if isinstance(step, c.RecordFact) and step.value == "TODAY":
+                step = c.RecordFact(step.fact, clock().date().isoformat())
+            outs: list[CaseOut] = [
+                svc.cases.execute(who, cid, step, expected_version=None) for svc, cid in ((fast, a.id), (general, b.id))
+            ]
+            for out in outs:
+                if out.person is not None:
+                    ids[out.id] = out.person.id
+            first, second = (_normalised(o.model_dump(exclude={"person"}), o.id, ids[o.id]) for o in outs)
+            assert first == second, step
+            assert (outs[0].person is None) == (outs[1].person is None)
+    assert hot.call_count == len([s for s in STEPS if s[0] != "days"]), "every command tried the two-statement path"
+
+    for model, skip in (
+        (EventRow, ()),
+        (TaskRow, ()),
+        (TimerRow, ()),
+        (OutboxRow, ("event_id",)),
+        (AccessLogRow, ("person_id",)),
+    ):
+        left = _normalised(_table(fast, model, a.id, skip), a.id, ids[a.id])
+        right = _normalised(_table(general, model, b.id, skip), b.id, ids[b.id])
+        assert left == right, model.__tablename__
+    with fast.uow() as uow:
+        ca, cb = uow.session.get(CaseRow, a.id), uow.session.get(CaseRow, b.id)
+        assert ca is not None
+        assert cb is not None
+        keys = ("state", "status", "phase", "version", "last_event_seq", "updated_at", "closed_at", "outcome")
+        assert [_normalised(getattr(ca, k), a.id, ids[a.id]) for k in keys] == [
+            _normalised(getattr(cb, k), b.id, ids[b.id]) for k in keys
+        ]
+        # every outbox row points at the event it announces
+        for case_id in (a.id, b.id):
+            seqs = {e.id: e.seq for e in uow.session.scalars(select(EventRow).where(EventRow.case_id == case_id))}
+            for o in uow.session.scalars(select(OutboxRow).where(OutboxRow.case_id == case_id)):
+                assert o.idempotency_key.split(":")[1] == str(seqs[o.event_id])
+
+
+class _RacingClock(FakeClock):
+    """Runs a competing command (through another service stack) when it is read the `at`-th time
+    after being armed: the command path reads the clock once it has read the case, before it writes."""
+
+    def __init__(self, base: FakeClock) -> None:
+        super().__init__(base.now)
+        self.compete: Any = None
+        self.at = 1
+
+    def __call__(self) -> Any:
+        if self.compete is not None:
+            self.at -= 1
+            if self.at == 0:
+                compete, self.compete = self.compete, None
+                compete()
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("key", "clock_reads"),
+    [(None, 1), ("retry-1", 2)],  # the general path reads the clock for the idempotency row first
+    ids=["two-statement", "general"],
+)
+def test_a_lost_race_is_412_and_writes_nothing(
+    pg_db_url: str, clock: FakeClock, key: str | None, clock_reads: int
+) -> None:
+    racing = _RacingClock(clock)
+    svc, rival = make_services(pg_db_url, racing), make_services(pg_db_url, clock)
+    try:
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        version = case.version
+        events_before = len(rows(svc, EventRow, case.id))
+        log_before = len(rows(svc, AccessLogRow, case.id))
+        racing.at = clock_reads
+        racing.compete = lambda: rival.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="besök"), None)
+        with pytest.raises(ServiceError) as caught:
+            svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="telefon"), version, idempotency_key=key)
+        assert caught.value.code == "version_conflict"
+        assert caught.value.details["current_version"] is None
+        events = sorted(rows(svc, EventRow, case.id), key=lambda e: e.seq)
+        assert len(events) == events_before + 1  # the rival's contact only
+        assert events[-1].data["channel"] == "besök"
+        assert len(rows(svc, AccessLogRow, case.id)) == log_before + 1  # the rival's read only
+        assert svc.cases.get_case(SAMORDNARE, case.id).version == version + 1
+    finally:
+        svc.close()
+        rival.close()
+
+
+def test_connections_the_server_closed_are_replaced_without_an_error(services_pg: Services) -> None:
+    svc = services_pg
+    case = svc.cases.refer(SAMORDNARE, named_referral())
+    version = svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(), case.version).version
+    database = svc.engine.url.database
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 1
+    out = svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="telefon"), version)
+    assert out.version == version + 1
+    assert svc.cases.get_case(SAMORDNARE, case.id).version == version + 1
+
+
+@pytest.fixture
+def services_pg(pg_db_url: str, clock: FakeClock) -> Iterator[Services]:
+    svc = make_services(pg_db_url, clock)
+    try:
+        yield svc
+    finally:
+        svc.close()
