@@ -1,26 +1,28 @@
 """A short path through the HTTP layer for the case commands (`POST /api/v1/cases/{id}/...`).
 
 Party systems send these commands all day; FastAPI's routing over every route, its dependency
-solving and its threadpool hop cost the server more CPU than the command itself. This ASGI
-middleware takes a command request that is well-formed in every respect (a bearer token or an
-API key, JSON body valid for the endpoint's model, a parseable If-Match, no query string) and calls
-the very endpoint function FastAPI would call, with the same arguments. Anything else — a missing
-or malformed header, a body the model rejects, an unknown path, a token that does not verify — is
-handed on untouched (body included) to the FastAPI app, so every error keeps the exact
-problem+json the rest of the API gives. Commands are registered with `@fast_command` next to their
-route; their OpenAPI description stays with FastAPI.
+solving, its middleware layers and its threadpool hop cost the server more CPU than the command
+itself. This ASGI layer, in front of FastAPI's whole stack, takes a command request that is
+well-formed in every respect (a bearer token or an API key, JSON body valid for the endpoint's
+model, a parseable If-Match, no query string) and calls the very endpoint function FastAPI would
+call, with the same arguments. Anything else — a missing or malformed header, a body the model
+rejects, an unknown path, a token that does not verify — is handed on untouched (body included) to
+the FastAPI app, so every error keeps the exact problem+json the rest of the API gives. Commands are
+registered with `@fast_command` next to their route; their OpenAPI description stays with FastAPI.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import re
 import typing
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
@@ -28,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Authenticator
 from api.deps import ETAG_PATTERN
+from api.guard import looks_like_personnummer
 from api.problems import ApiError, problem_response, service_error_parts
 from engine.service.errors import ServiceError
 
@@ -40,6 +43,7 @@ _PARAM_PATTERNS = {
 _KNOWN = {"case_id", "task_id", "body", "caller", "services", "response", "version", "idempotency_key"}
 _registry: list[tuple[str, Endpoint]] = []
 _MAX_BODY = 1 << 20
+log = logging.getLogger("insats.api")
 
 
 def fast_command(path: str) -> Callable[[Endpoint], Endpoint]:
@@ -84,10 +88,15 @@ def _route(prefix: str, path: str, endpoint: Endpoint) -> _Route:
 
 
 class CommandFastPath:
-    """See the module docstring. `app` is the rest of the ASGI stack (FastAPI's)."""
+    """See the module docstring. It sits in front of the whole FastAPI stack: `app` is that stack
+    (FastAPI's own `__call__`), `state` the FastAPI app's state (authenticator, services). What the
+    middlewares it passes by would add, it does itself: the personnummer-in-URL guard (such a
+    request goes on to FastAPI, which refuses it), `Cache-Control: no-store`, and a problem+json 500
+    for an unexpected error."""
 
-    def __init__(self, app: ASGIApp, prefix: str = "/api/v1", threads: int = 40) -> None:
+    def __init__(self, app: ASGIApp, state: Any, prefix: str = "/api/v1", threads: int = 40) -> None:
         self.app = app
+        self.state = state
         self.routes = [_route(prefix, path, endpoint) for path, endpoint in _registry]
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="insats-command")
         self.prefix = prefix + "/cases/"
@@ -104,6 +113,9 @@ class CommandFastPath:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if looks_like_personnummer(unquote(path)):
+            await self.app(scope, receive, send)
+            return
         for route in self.routes:
             match = route.pattern.match(path)
             if match is not None:
@@ -128,6 +140,7 @@ class CommandFastPath:
             await self.app(scope, _replay(body, more, receive), send)
             return
         self.handled += 1
+        response.headers["Cache-Control"] = "no-store"
         await response(scope, receive, send)
 
     async def _handle(self, scope: Scope, route: _Route, match: re.Match[str], body: bytes) -> Response | None:
@@ -137,10 +150,7 @@ class CommandFastPath:
             if name in headers:  # a repeated header: FastAPI decides what that means
                 return None
             headers[name] = value
-        app = scope.get("app")
-        if app is None:
-            return None
-        auth: Authenticator = app.state.authenticator
+        auth: Authenticator = self.state.authenticator
         kwargs: dict[str, Any] = dict(match.groupdict())
         try:
             caller = _caller(auth, headers)
@@ -182,7 +192,7 @@ class CommandFastPath:
                 kwargs["body"] = None
         elif body.strip():
             return None
-        kwargs["services"] = app.state.services
+        kwargs["services"] = self.state.services
         kwargs["response"] = Response()
         instance = scope["path"]
         loop = asyncio.get_running_loop()
@@ -196,6 +206,11 @@ class CommandFastPath:
             status, code, message, errors, extra = service_error_parts(exc)
             headers_out = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             response = problem_response(None, status, code, message, errors, headers_out, instance=instance, **extra)
+        except Exception:
+            log.exception("unhandled error on POST %s", instance)
+            response = problem_response(
+                None, 500, "internal_error", "Ett oväntat fel inträffade; det är loggat.", instance=instance
+            )
         return response
 
 

@@ -37,9 +37,13 @@ class Services:
     uow: UowFactory
     clock: Callable[[], datetime]
     ids: Callable[[], str]
+    command_engine: Engine | None = None
+    """PostgreSQL: the pool of autocommit connections for the two-statement command path."""
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.command_engine is not None:
+            self.command_engine.dispose()
 
 
 def build_services(
@@ -66,8 +70,14 @@ def build_services(
     clock = clock or utc_now
     ids = ids or new_id
     cache = DefinitionCache()
+    # Connections that stay in autocommit for good: no isolation level set and reset per checkout.
+    command_engine = (
+        make_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql"
+        else None
+    )
     services = Services(
-        cases=CaseService(uow, clock, ids, cache, engine=engine),
+        cases=CaseService(uow, clock, ids, cache, autocommit_engine=command_engine),
         definitions=DefinitionService(uow, clock, cache),
         audit=AuditService(uow),
         feed=EventFeedService(uow, clock, cache),
@@ -75,6 +85,7 @@ def build_services(
         uow=uow,
         clock=clock,
         ids=ids,
+        command_engine=command_engine,
     )
     if settings.sync_definitions and settings.definitions_dir.is_dir():
         services.definitions.sync_from_dir(settings.definitions_dir)

@@ -125,18 +125,15 @@ class CaseService:
         clock: Callable[[], datetime],
         ids: Callable[[], str],
         definitions: DefinitionCache,
-        engine: Engine | None = None,
+        autocommit_engine: Engine | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._defs = definitions
-        # PostgreSQL: commands without an Idempotency-Key take the two-statement path (pg_command).
-        self._autocommit = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine is not None and engine.dialect.name == "postgresql"
-            else None
-        )
+        # PostgreSQL: commands without an Idempotency-Key take the two-statement path (pg_command),
+        # on an engine whose connections are in autocommit mode.
+        self._autocommit = autocommit_engine
 
     # --- commands ----------------------------------------------------------------------
 
