@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from engine.adapters.store.db import make_engine, session_factory
 from engine.adapters.store.migrate import check_migrated
+from engine.service import pg_command
 from engine.service.audit import AuditService
 from engine.service.cases import CaseService
 from engine.service.definitions import DefinitionCache, DefinitionService
@@ -44,6 +45,7 @@ class Services:
         self.engine.dispose()
         if self.command_engine is not None:
             self.command_engine.dispose()
+        self.cases.close()
 
 
 def build_services(
@@ -76,8 +78,15 @@ def build_services(
         if engine.dialect.name == "postgresql"
         else None
     )
+    async_connections = (
+        pg_command.AsyncConnections(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        if command_engine is not None
+        else None
+    )
     services = Services(
-        cases=CaseService(uow, clock, ids, cache, autocommit_engine=command_engine),
+        cases=CaseService(
+            uow, clock, ids, cache, autocommit_engine=command_engine, async_connections=async_connections
+        ),
         definitions=DefinitionService(uow, clock, cache),
         audit=AuditService(uow),
         feed=EventFeedService(uow, clock, cache),

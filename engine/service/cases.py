@@ -126,6 +126,7 @@ class CaseService:
         ids: Callable[[], str],
         definitions: DefinitionCache,
         autocommit_engine: Engine | None = None,
+        async_connections: pg_command.AsyncConnections | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -134,6 +135,7 @@ class CaseService:
         # PostgreSQL: commands without an Idempotency-Key take the two-statement path (pg_command),
         # on an engine whose connections are in autocommit mode.
         self._autocommit = autocommit_engine
+        self._async_connections = async_connections
 
     # --- commands ----------------------------------------------------------------------
 
@@ -454,57 +456,101 @@ class CaseService:
         assert self._autocommit is not None
         with self._autocommit.connect() as conn, pg_command.cursor(conn) as cur:
             cur.execute(pg_command.READ_CASE, {"case_id": case_id})
-            found = cur.fetchone()
-            if found is None:
-                raise ServiceError("not_found", "Ärendet finns inte")
-            columns, person = pg_command.case_values(found)
-            row = CaseView(*columns)
-            d = self._defs.peek(row.definition_id, row.definition_version)
-            if d is None:
+            plan = self._plan(cur.fetchone(), caller, case_id, command, expected_version)
+            if plan is None:
                 return None
-            state = CaseState.from_json(row.state)
-            access.authorize_command(caller, state, d, command)
-            if expected_version is not None and expected_version != row.version:
-                raise _version_conflict(case_id, expected_version, row.version)
-            now = self._clock()
-            result = decide(d, state, dataclasses.replace(command, actor=caller.user_id), now)
-            if isinstance(result, Rejected):
-                raise ServiceError.from_rejection(result)
-            if any(event.type in pg_command.CONSENT_EVENTS for event in result.events):
-                return None
-            values = _case_values(row, result, now)
-            written = dataclasses.replace(row, **values)
-
-            def person_out() -> PersonOut | None:
-                if person is None or person[2] or row.person_id is None:
-                    return None
-                return PersonOut(id=row.person_id, personnummer=person[0], name=person[1])
-
-            out, logged = case_out(caller, written, result.state, d, now, person_out, after_command=True)
-            log = (
-                access.access_log_values(
-                    caller, now, resource="case", purpose=type(command).__name__, case_id=case_id,
-                    person_id=row.person_id,
-                )
-                if logged
-                else None
-            )  # fmt: skip
-            events = _event_rows(case_id, result, row.last_event_seq + 1, caller.user_id)
-            sql, params = pg_command.write_statement(
-                case_id,
-                row.version,
-                values,
-                result,
-                events,
-                [_recipients(event, state) for event in result.events],
-                task_rows(case_id, state, result.state),
-                log,
-                now,
-            )
+            out, sql, params = plan
             cur.execute(sql, params)
             if pg_command.updated(cur) != 1:
                 raise _version_conflict(case_id, expected_version, None)
             return out
+
+    def close(self) -> None:
+        if self._async_connections is not None:
+            self._async_connections.close()
+
+    @property
+    def runs_async(self) -> bool:
+        """Whether `execute_async` can take commands (PostgreSQL with an async connection source)."""
+        return self._async_connections is not None
+
+    async def execute_async(
+        self, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
+    ) -> CaseOut | None:
+        """The two-statement path on an asyncio psycopg connection, for the API's event loop: the
+        same statements and answers as `_execute_autocommit`, without a thread per command. None
+        when the command needs the general path (call `execute` then, in a thread)."""
+        if isinstance(command, c.Refer) or self._async_connections is None:
+            return None
+        conn = await self._async_connections.acquire()
+        if conn is None:  # all connections busy: the threads take it
+            return None
+        try:
+            cur = conn.cursor()
+            await cur.execute(pg_command.READ_CASE, {"case_id": case_id})
+            plan = self._plan(await cur.fetchone(), caller, case_id, command, expected_version)
+            if plan is None:
+                return None
+            out, sql, params = plan
+            await cur.execute(sql, params)
+            row = await cur.fetchone()
+            if row is None or row[0] != 1:
+                raise _version_conflict(case_id, expected_version, None)
+            return out
+        finally:
+            self._async_connections.release(conn)
+
+    def _plan(
+        self, found: Any, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
+    ) -> tuple[CaseOut, str, dict[str, Any]] | None:
+        """From the case row read (`pg_command.READ_CASE`) to the answer and the write statement:
+        access, version, the pure core, the response and its access-log row. No I/O."""
+        if found is None:
+            raise ServiceError("not_found", "Ärendet finns inte")
+        columns, person = pg_command.case_values(found)
+        row = CaseView(*columns)
+        d = self._defs.peek(row.definition_id, row.definition_version)
+        if d is None:
+            return None
+        state = CaseState.from_json(row.state)
+        access.authorize_command(caller, state, d, command)
+        if expected_version is not None and expected_version != row.version:
+            raise _version_conflict(case_id, expected_version, row.version)
+        now = self._clock()
+        result = decide(d, state, dataclasses.replace(command, actor=caller.user_id), now)
+        if isinstance(result, Rejected):
+            raise ServiceError.from_rejection(result)
+        if any(event.type in pg_command.CONSENT_EVENTS for event in result.events):
+            return None
+        values = _case_values(row, result, now)
+        written = dataclasses.replace(row, **values)
+
+        def person_out() -> PersonOut | None:
+            if person is None or person[2] or row.person_id is None:
+                return None
+            return PersonOut(id=row.person_id, personnummer=person[0], name=person[1])
+
+        out, logged = case_out(caller, written, result.state, d, now, person_out, after_command=True)
+        log = (
+            access.access_log_values(
+                caller, now, resource="case", purpose=type(command).__name__, case_id=case_id,
+                person_id=row.person_id,
+            )
+            if logged
+            else None
+        )  # fmt: skip
+        sql, params = pg_command.write_statement(
+            case_id,
+            row.version,
+            values,
+            result,
+            _event_rows(case_id, result, row.last_event_seq + 1, caller.user_id),
+            [_recipients(event, state) for event in result.events],
+            task_rows(case_id, state, result.state),
+            log,
+            now,
+        )
+        return out, sql, params
 
     def _write_effects(
         self,

@@ -22,14 +22,17 @@ Idempotency-Key take the general path.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
+import psycopg
+from psycopg import pq
 from sqlalchemy import Connection
 
-from engine.adapters.store.db import EVENT_APPEND_LOCK
+from engine.adapters.store.db import EVENT_APPEND_LOCK, idle_connection_closed
 from engine.core.events import Decision, Event
 from engine.core.state import Timer
 
@@ -219,3 +222,59 @@ def _outbox_rows(
 
 def _timer_rows(timers: Sequence[Timer]) -> list[dict[str, Any]]:
     return [{"timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref} for t in timers]
+
+
+class AsyncConnections:
+    """Autocommit asyncio psycopg connections for `CaseService.execute_async`, kept for reuse.
+
+    Deliberately small: a connection is only ever used by one coroutine at a time (taken from the
+    idle list, given back after), so it needs no lock of its own and can serve whichever event loop
+    runs the request; at most `size` are open at once, and when all are busy the caller falls back to
+    the threaded path instead of queueing. An idle connection the server has closed is noticed the
+    same way the synchronous pool notices it (`store.db.idle_connection_closed`) and replaced."""
+
+    def __init__(self, url: str, size: int = 10) -> None:
+        self._url = url
+        self._size = size
+        self._idle: list[Any] = []
+        self._open = 0
+        self._lock = threading.Lock()
+
+    async def acquire(self) -> Any | None:
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+                if conn is None:
+                    if self._open >= self._size:
+                        return None
+                    self._open += 1
+            if conn is None:
+                try:
+                    return await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+                except BaseException:
+                    with self._lock:
+                        self._open -= 1
+                    raise
+            if not idle_connection_closed(conn):
+                return conn
+            self._discard(conn)
+
+    def release(self, conn: Any) -> None:
+        """Back to the idle list, unless it is broken or in the middle of something (then closed)."""
+        if conn.closed or conn.broken or conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            self._discard(conn)
+            return
+        with self._lock:
+            self._idle.append(conn)
+
+    def _discard(self, conn: Any) -> None:
+        with self._lock:
+            self._open -= 1
+        conn.pgconn.finish()  # closes the socket; needs no event loop
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+        for conn in idle:
+            conn.pgconn.finish()

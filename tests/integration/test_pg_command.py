@@ -7,6 +7,7 @@ connections the server has closed without a pre-ping query.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -22,11 +23,20 @@ from engine.core import commands as c
 from engine.service.app import Services, build_services
 from engine.service.cases import CaseService
 from engine.service.errors import ServiceError
+from engine.service.pg_command import AsyncConnections
 from engine.service.views import CaseOut
 from engine.settings import Settings
 from tests.fakes import FakeClock, FakeIds
 from tests.integration.conftest import REPO, make_services
-from tests.integration.service_kit import AF, FK, REGION, SAMORDNARE, named_referral, rows
+from tests.integration.service_kit import (
+    AF,
+    FK,
+    REGION,
+    SAMORDNARE,
+    assert_store_matches_state,
+    named_referral,
+    rows,
+)
 from tests.integration.store_kit import PG_HOST, PG_PORT, PG_USER
 
 pytestmark = pytest.mark.postgres
@@ -227,3 +237,76 @@ def services_pg(pg_db_url: str, clock: FakeClock) -> Iterator[Services]:
         yield svc
     finally:
         svc.close()
+
+
+# --- the same path on asyncio (what the API's event loop runs) -----------------------------------
+
+
+def test_async_path_writes_the_same_rows_and_loses_a_race_the_same_way(pg_db_url: str, clock: FakeClock) -> None:
+    racing = _RacingClock(clock)
+    svc, rival = make_services(pg_db_url, racing), make_services(pg_db_url, clock)
+    try:
+        assert svc.cases.runs_async
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        out = asyncio.run(svc.cases.execute_async(SAMORDNARE, case.id, c.CompleteTask("bekrafta_remiss"), case.version))
+        assert out is not None
+        assert out.version == case.version + 1
+        assert next(t for t in out.tasks if t.task_id == "bekrafta_remiss").status == "completed"
+        assert_store_matches_state(svc, case.id)
+        assert out == svc.cases.get_case(SAMORDNARE, case.id).model_copy(update={"person": out.person})
+        # a command that records consent writes ORM rows: the general path's, not this one
+        consent = c.RecordConsent(("kommun",), given_on=clock().date())
+        assert asyncio.run(svc.cases.execute_async(SAMORDNARE, case.id, consent, out.version)) is None
+
+        events_before = len(rows(svc, EventRow, case.id))
+        racing.at = 1
+        racing.compete = lambda: rival.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="besök"), None)
+        with pytest.raises(ServiceError) as caught:
+            asyncio.run(svc.cases.execute_async(SAMORDNARE, case.id, c.RecordContact(), out.version))
+        assert caught.value.code == "version_conflict"
+        assert len(rows(svc, EventRow, case.id)) == events_before + 1  # the rival's only
+        assert_store_matches_state(svc, case.id)
+    finally:
+        svc.close()
+        rival.close()
+
+
+def test_async_connections_are_capped_reused_and_replaced_when_closed(pg_db_url: str) -> None:
+    url = pg_db_url.replace("postgresql+psycopg://", "postgresql://")
+    pool = AsyncConnections(url, size=1)
+
+    async def scenario() -> tuple[int, int, int]:
+        first = await pool.acquire()
+        assert first is not None
+        assert await pool.acquire() is None, "at the cap the caller falls back instead of waiting"
+        pid = first.info.backend_pid
+        pool.release(first)
+        again = await pool.acquire()
+        assert again is first, "an idle connection is reused"
+        pool.release(again)
+        _terminate_and_wait(pid)
+        fresh = await pool.acquire()
+        assert fresh is not None
+        cur = fresh.cursor()
+        await cur.execute("SELECT pg_backend_pid()")
+        row = await cur.fetchone()
+        pool.release(fresh)
+        return pid, fresh.info.backend_pid, row[0] if row else 0
+
+    try:
+        old, new, seen = asyncio.run(scenario())
+    finally:
+        pool.close()
+    assert new != old
+    assert seen == new
+
+
+def _terminate_and_wait(pid: int) -> None:
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(500):  # the backend finishes on its own time: wait until it is gone
+            left = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+            if left is not None and left[0] == 0:
+                return
+            time.sleep(0.01)
+    pytest.fail("the terminated backend did not go away")

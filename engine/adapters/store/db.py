@@ -43,17 +43,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _alive_or_disconnect(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Pool checkout (PostgreSQL): a connection that sits idle in the pool receives nothing, unless
-    the server is closing it (restart, terminated backend, idle timeout: its goodbye and EOF wait on
-    the socket). Look without a round trip — one `poll` with no timeout — and if anything arrived,
-    DisconnectionError makes the pool connect afresh (SQLAlchemy's pessimistic disconnect handling,
-    instead of a `pool_pre_ping` query per checkout). A rare harmless message costs a reconnect."""
-    if dbapi_connection.closed or dbapi_connection.broken:
-        raise DisconnectionError("connection closed")
+    """Pool checkout (PostgreSQL): DisconnectionError for a connection the server has closed, so
+    the pool connects afresh (SQLAlchemy's pessimistic disconnect handling, instead of a
+    `pool_pre_ping` query and its round trip per checkout)."""
+    if idle_connection_closed(dbapi_connection):
+        raise DisconnectionError("the server has closed this connection")
+
+
+def idle_connection_closed(conn: Any) -> bool:
+    """Whether a psycopg connection that sat idle has been closed by the server (restart,
+    terminated backend, idle timeout). An idle connection receives nothing unless the server is
+    closing it (its goodbye and EOF wait on the socket), so one `poll` with no timeout tells,
+    without a round trip. A rare harmless message only costs a reconnect."""
+    if conn.closed or conn.broken:
+        return True
     poller = select.poll()
-    poller.register(dbapi_connection.pgconn.socket, select.POLLIN | select.POLLPRI)
-    if poller.poll(0):
-        raise DisconnectionError("the server sent something to an idle connection: it is closing it")
+    poller.register(conn.pgconn.socket, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _configure_sqlite(engine: Engine) -> None:
