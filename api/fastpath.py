@@ -198,7 +198,7 @@ class CommandFastPath:
         instance = scope["path"]
         try:
             response = None
-            if kwargs.get("idempotency_key") is None and getattr(services.cases, "runs_async", False):
+            if getattr(services.cases, "runs_async", False):
                 response = await _on_the_loop(services, route.endpoint, kwargs)
             if response is None:
                 kwargs["services"] = services
@@ -252,7 +252,9 @@ async def _on_the_loop(services: Any, endpoint: Endpoint, kwargs: dict[str, Any]
     else:  # pragma: no cover - every registered endpoint ends in services.cases.execute
         return None
     caller, case_id, command = args
-    out = await services.cases.execute_async(caller, case_id, command, named["expected_version"])
+    out = await services.cases.execute_async(
+        caller, case_id, command, named["expected_version"], named.get("idempotency_key")
+    )
     return None if out is None else case_json_response(out)
 
 

@@ -107,6 +107,16 @@ def _request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _execute_request(case_id: str, command: c.Command, expected_version: int | None) -> dict[str, Any]:
+    """What an Idempotency-Key stands for when it comes with a command (its hash is stored)."""
+    return {"op": "execute", "case_id": case_id, "expected_version": expected_version, **_command_payload(command)}
+
+
+def _usable_key(key: str | None) -> bool:
+    """No key, or one the general path would accept (it reports the others)."""
+    return key is None or (bool(key.strip()) and len(key) <= 200)
+
+
 def _command_payload(command: c.Command) -> dict[str, Any]:
     data = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name != "actor"}
     return {"type": type(command).__name__, **data}
@@ -157,16 +167,11 @@ class CaseService:
     ) -> CaseOut:
         if isinstance(command, c.Refer):
             raise forbidden("Använd remiss för att skapa ett ärende")
-        if idempotency_key is None and self._autocommit is not None:
-            out = self._execute_autocommit(caller, case_id, command, expected_version)
+        if self._autocommit is not None and _usable_key(idempotency_key):
+            out = self._execute_autocommit(caller, case_id, command, expected_version, idempotency_key)
             if out is not None:
                 return out
-        request = {
-            "op": "execute",
-            "case_id": case_id,
-            "expected_version": expected_version,
-            **_command_payload(command),
-        }
+        request = _execute_request(case_id, command, expected_version)
         return self._idempotent(
             caller,
             idempotency_key,
@@ -449,19 +454,30 @@ class CaseService:
         )
 
     def _execute_autocommit(
-        self, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
+        self,
+        caller: Caller,
+        case_id: str,
+        command: c.Command,
+        expected_version: int | None,
+        key: str | None = None,
     ) -> CaseOut | None:
         """`_execute` in two autocommit statements on PostgreSQL (see `pg_command`); None when the
-        command needs the general path (a definition not parsed yet, consent rows to write)."""
+        command needs the general path (a definition not parsed yet, consent rows to write, an
+        Idempotency-Key already used or being used)."""
         assert self._autocommit is not None
         with self._autocommit.connect() as conn, pg_command.cursor(conn) as cur:
-            cur.execute(pg_command.READ_CASE, {"case_id": case_id})
-            plan = self._plan(cur.fetchone(), caller, case_id, command, expected_version)
+            cur.execute(pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key))
+            plan = self._plan(cur.fetchone(), caller, case_id, command, expected_version, key)
             if plan is None:
                 return None
             out, sql, params = plan
-            cur.execute(sql, params)
+            try:
+                cur.execute(sql, params)
+            except pg_command.UniqueViolation:  # the same key, concurrently: the general path replays
+                return None
             if pg_command.updated(cur) != 1:
+                if key is not None:  # perhaps a request with the same key won: the general path knows
+                    return None
                 raise _version_conflict(case_id, expected_version, None)
             return out
 
@@ -475,36 +491,55 @@ class CaseService:
         return self._async_connections is not None
 
     async def execute_async(
-        self, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
+        self,
+        caller: Caller,
+        case_id: str,
+        command: c.Command,
+        expected_version: int | None,
+        idempotency_key: str | None = None,
     ) -> CaseOut | None:
         """The two-statement path on an asyncio psycopg connection, for the API's event loop: the
         same statements and answers as `_execute_autocommit`, without a thread per command. None
         when the command needs the general path (call `execute` then, in a thread)."""
-        if isinstance(command, c.Refer) or self._async_connections is None:
+        key = idempotency_key
+        if isinstance(command, c.Refer) or self._async_connections is None or not _usable_key(key):
             return None
         conn = await self._async_connections.acquire()
         if conn is None:  # all connections busy: the threads take it
             return None
         try:
             cur = conn.cursor()
-            await cur.execute(pg_command.READ_CASE, {"case_id": case_id})
-            plan = self._plan(await cur.fetchone(), caller, case_id, command, expected_version)
+            await cur.execute(pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key))
+            plan = self._plan(await cur.fetchone(), caller, case_id, command, expected_version, key)
             if plan is None:
                 return None
             out, sql, params = plan
-            await cur.execute(sql, params)
+            try:
+                await cur.execute(sql, params)
+            except pg_command.UniqueViolation:  # the same key, concurrently: the general path replays
+                return None
             row = await cur.fetchone()
             if row is None or row[0] != 1:
+                if key is not None:  # perhaps a request with the same key won: the general path knows
+                    return None
                 raise _version_conflict(case_id, expected_version, None)
             return out
         finally:
             self._async_connections.release(conn)
 
     def _plan(
-        self, found: Any, caller: Caller, case_id: str, command: c.Command, expected_version: int | None
+        self,
+        found: Any,
+        caller: Caller,
+        case_id: str,
+        command: c.Command,
+        expected_version: int | None,
+        key: str | None = None,
     ) -> tuple[CaseOut, str, dict[str, Any]] | None:
-        """From the case row read (`pg_command.READ_CASE`) to the answer and the write statement:
+        """From the case row read (`pg_command.read_case`) to the answer and the write statement:
         access, version, the pure core, the response and its access-log row. No I/O."""
+        if key is not None and (found is None or found[-1]):
+            return None  # the key was used before (or the case is unknown): the general path answers
         if found is None:
             raise ServiceError("not_found", "Ärendet finns inte")
         columns, person = pg_command.case_values(found)
@@ -549,6 +584,16 @@ class CaseService:
             task_rows(case_id, state, result.state),
             log,
             now,
+            idempotency=None
+            if key is None
+            else {
+                "caller": caller.user_id,
+                "key": key,
+                "request_hash": _request_hash(_execute_request(case_id, command, expected_version)),
+                "response": out.model_dump(mode="json"),
+                "status_code": 200,
+                "created_at": now,
+            },
         )
         return out, sql, params
 

@@ -16,8 +16,10 @@ command's CPU. Here:
 Both run on psycopg's own cursor over the pooled connection. Rows travel as one JSON document per
 table, expanded by `json_to_recordset` into typed columns. The
 shared event-append advisory lock (see `store.db.EVENT_APPEND_LOCK`) is taken in the UPDATE's
-RETURNING, before any event id is drawn. Commands that write consents (ORM rows) or come with an
-Idempotency-Key take the general path.
+RETURNING, before any event id is drawn. With an Idempotency-Key the read also tells whether the
+caller used the key before, and the write stores the answer under it; a used key, a concurrent
+request with the same key (unique violation: nothing written) and commands that write consents (ORM
+rows) take the general path, which replays or runs them in one transaction.
 """
 
 from __future__ import annotations
@@ -59,12 +61,27 @@ CASE_COLUMNS = (
 )
 _TIMESTAMPS = {CASE_COLUMNS.index(name) for name in ("created_at", "updated_at", "closed_at")}
 
-READ_CASE = (
+_READ = (
     "SELECT "
     + ", ".join(f"c.{name}" for name in CASE_COLUMNS)
-    + ", p.personnummer, p.name, p.protected FROM cases c LEFT JOIN persons p ON p.id = c.person_id"
+    + ", p.personnummer, p.name, p.protected{used} FROM cases c LEFT JOIN persons p ON p.id = c.person_id"
     " WHERE c.id = %(case_id)s"
 )
+READ_CASE = _READ.format(used="")
+READ_CASE_AND_KEY = _READ.format(
+    used=", EXISTS (SELECT 1 FROM idempotency i WHERE i.caller = %(caller)s AND i.key = %(key)s)"
+)
+UniqueViolation = psycopg.errors.UniqueViolation
+
+
+def read_case(key: str | None) -> str:
+    """The case row and its person; with an Idempotency-Key, also whether the caller used it before
+    (then the last column is true, and the general path replays the first answer)."""
+    return READ_CASE if key is None else READ_CASE_AND_KEY
+
+
+def read_params(case_id: str, caller: str, key: str | None) -> dict[str, Any]:
+    return {"case_id": case_id} if key is None else {"case_id": case_id, "caller": caller, "key": key}
 
 
 def cursor(conn: Connection) -> Any:
@@ -86,7 +103,8 @@ def case_values(found: Sequence[Any]) -> tuple[list[Any], tuple[str | None, str 
     for i in _TIMESTAMPS:
         if values[i] is not None:
             values[i] = values[i].astimezone(UTC)
-    person = None if values[1] is None else (found[-3], found[-2], bool(found[-1]))
+    n = len(CASE_COLUMNS)
+    person = None if values[1] is None else (found[n], found[n + 1], bool(found[n + 2]))
     return values, person
 
 
@@ -158,6 +176,11 @@ _ACCESS_LOG = """INSERT INTO access_log (at, user_id, caller_kind, party, person
     FROM u"""
 
 
+_IDEMPOTENCY = """INSERT INTO idempotency (caller, key, request_hash, response, status_code, created_at)
+    SELECT %(ik_caller)s, %(ik_key)s, %(ik_request_hash)s, %(ik_response)s::json, %(ik_status_code)s, %(ik_created_at)s
+    FROM u"""
+
+
 def write_statement(
     case_id: str,
     loaded_version: int,
@@ -168,6 +191,7 @@ def write_statement(
     tasks: list[dict[str, Any]],
     access_log: dict[str, Any] | None,
     now: datetime,
+    idempotency: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The one statement that writes a decided command, and its parameters. It returns one row
     with the number of case rows updated: 1, or 0 when the version guard failed."""
@@ -200,6 +224,10 @@ def write_statement(
     if access_log is not None:
         params.update({f"al_{k}": v for k, v in access_log.items() if k != "case_id"})
         parts.append(f"al AS ({_ACCESS_LOG})")
+    if idempotency is not None:
+        params.update({f"ik_{k}": v for k, v in idempotency.items()})
+        params["ik_response"] = orjson.dumps(idempotency["response"]).decode()
+        parts.append(f"ik AS ({_IDEMPOTENCY})")
     return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM u", params
 
 

@@ -18,7 +18,15 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from engine.adapters.store.models import AccessLogRow, CaseRow, EventRow, OutboxRow, TaskRow, TimerRow
+from engine.adapters.store.models import (
+    AccessLogRow,
+    CaseRow,
+    EventRow,
+    IdempotencyRow,
+    OutboxRow,
+    TaskRow,
+    TimerRow,
+)
 from engine.core import commands as c
 from engine.service.app import Services, build_services
 from engine.service.cases import CaseService
@@ -175,15 +183,17 @@ class _RacingClock(FakeClock):
 
 
 @pytest.mark.parametrize(
-    ("key", "clock_reads"),
-    [(None, 1), ("retry-1", 2)],  # the general path reads the clock for the idempotency row first
-    ids=["two-statement", "general"],
-)
+    ("key", "general_path", "clock_reads"),
+    [(None, False, 1), ("retry-1", False, 1), (None, True, 1), ("retry-1", True, 2)],
+    ids=["two-statement", "two-statement-with-key", "general", "general-with-key"],
+)  # the general path with a key reads the clock for the idempotency row first
 def test_a_lost_race_is_412_and_writes_nothing(
-    pg_db_url: str, clock: FakeClock, key: str | None, clock_reads: int
+    pg_db_url: str, clock: FakeClock, key: str | None, general_path: bool, clock_reads: int
 ) -> None:
     racing = _RacingClock(clock)
     svc, rival = make_services(pg_db_url, racing), make_services(pg_db_url, clock)
+    if general_path:
+        svc.cases._autocommit = None
     try:
         case = svc.cases.refer(SAMORDNARE, named_referral())
         version = case.version
@@ -194,12 +204,16 @@ def test_a_lost_race_is_412_and_writes_nothing(
         with pytest.raises(ServiceError) as caught:
             svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="telefon"), version, idempotency_key=key)
         assert caught.value.code == "version_conflict"
-        assert caught.value.details["current_version"] is None
+        # with a key the general path takes over after the lost race, and finds the version moved on
+        assert caught.value.details["current_version"] == (version + 1 if key and not general_path else None)
         events = sorted(rows(svc, EventRow, case.id), key=lambda e: e.seq)
         assert len(events) == events_before + 1  # the rival's contact only
         assert events[-1].data["channel"] == "besök"
         assert len(rows(svc, AccessLogRow, case.id)) == log_before + 1  # the rival's read only
         assert svc.cases.get_case(SAMORDNARE, case.id).version == version + 1
+        if key is not None:  # a lost race stores nothing under the key: a retry runs afresh
+            again = svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="telefon"), None, key)
+            assert again.version == version + 2
     finally:
         svc.close()
         rival.close()
@@ -310,3 +324,42 @@ def _terminate_and_wait(pid: int) -> None:
                 return
             time.sleep(0.01)
     pytest.fail("the terminated backend did not go away")
+
+
+@pytest.mark.parametrize("general_path", [False, True], ids=["two-statement", "general"])
+def test_an_idempotency_key_acts_once_and_replays_the_first_answer(
+    pg_db_url: str, clock: FakeClock, general_path: bool
+) -> None:
+    svc = make_services(pg_db_url, clock)
+    if general_path:
+        svc.cases._autocommit = None
+    spy = mock.patch.object(
+        CaseService, "_execute_autocommit", autospec=True, side_effect=CaseService._execute_autocommit
+    )
+    try:
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        cmd = c.RecordContact(channel="telefon")
+        with spy as hot:
+            first = svc.cases.execute(SAMORDNARE, case.id, cmd, case.version, idempotency_key="k-1")
+            clock.advance(minutes=5)
+            again = svc.cases.execute(SAMORDNARE, case.id, cmd, case.version, idempotency_key="k-1")
+            with pytest.raises(ServiceError) as caught:
+                svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="sms"), case.version, "k-1")
+        assert caught.value.code == "idempotency_conflict"
+        assert again == first
+        assert [e.type for e in rows(svc, EventRow, case.id)].count("ContactRecorded") == 1
+        assert_store_matches_state(svc, case.id)
+        assert hot.call_count == (0 if general_path else 3)
+        stored = rows_by_key(svc, SAMORDNARE.user_id, "k-1")
+        assert stored is not None
+        assert stored.response == first.model_dump(mode="json")
+        assert stored.status_code == 200
+    finally:
+        svc.close()
+
+
+def rows_by_key(svc: Services, caller: str, key: str) -> Any:
+    with svc.uow() as uow:
+        found = uow.session.get(IdempotencyRow, (caller, key))
+        uow.session.expunge_all()
+        return found
