@@ -11,7 +11,9 @@ from urllib.parse import urlparse
 BANNER = "=" * 78
 
 
-def serve(host: str | None = None, port: int | None = None, demo_data: bool = True) -> int:
+def serve(
+    host: str | None = None, port: int | None = None, demo_data: bool = True, workers: int | None = None
+) -> int:
     import uvicorn
 
     from api import demo
@@ -39,8 +41,13 @@ def serve(host: str | None = None, port: int | None = None, demo_data: bool = Tr
 
         scheduler = start_embedded_worker(app.state.services)
         print(f"Arbetare / worker: var {settings.worker_interval_seconds:g} s i API-processen", flush=True)
+    workers = workers or settings.web_workers
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        if workers > 1:  # each worker process builds its own app from the same settings (environment)
+            print(f"uvicorn: {workers} processer / worker processes", flush=True)
+            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", workers=workers)
+        else:
+            uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     """Start the HTTP service (api/serve.py): migrate, load definitions, demo data, uvicorn."""
     from api.serve import serve
 
-    return serve(host=args.host, port=args.port, demo_data=not args.no_demo)
+    return serve(host=args.host, port=args.port, demo_data=not args.no_demo, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="standard: från BASE_URL (127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="standard: från BASE_URL (8000)")
     p.add_argument("--no-demo", action="store_true", help="skapa ingen demodata")
+    p.add_argument("--workers", type=int, default=None, help="uvicorn-processer (standard: WEB_WORKERS, 1)")
     p.set_defaults(func=_run)
     return parser
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     """YAML with e-mail addresses per role/party and webhook endpoints per party (see engine/service/contacts.py)."""
     worker_interval_seconds: float = 5.0
     embedded_worker: bool = True
+    web_workers: int = Field(default=1, ge=1, le=64)
+    """uvicorn worker processes for `python -m engine run` (WEB_WORKERS): one process uses one core;
+    on PostgreSQL about cores + 1 keeps every core busy while some wait on the database."""
 
     # --- batch work (issue 6): reports, gallring, digests, loggkontroll, Prefect -------------
     report_suppression_threshold: int = 5
