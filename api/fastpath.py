@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import re
 import typing
@@ -179,19 +180,21 @@ class CommandFastPath:
         elif "idempotency_key" in route.params:
             kwargs["idempotency_key"] = None
         if route.body_model is not None:
-            if body.strip():
+            if body:
                 content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
                 if content_type != b"application/json":
                     return None
                 try:
-                    kwargs["body"] = route.body_model.model_validate_json(body)
-                except ValidationError:
+                    # As FastAPI does it: JSON to Python, then the model in Python mode (JSON
+                    # mode would, say, read the string "0" as a date for a `date | str` field).
+                    kwargs["body"] = route.body_model.model_validate(json.loads(body))
+                except (ValueError, ValidationError):
                     return None
             elif route.body_required:
                 return None
             else:
                 kwargs["body"] = None
-        elif body.strip():
+        elif body:
             return None
         services = self.state.services
         kwargs["response"] = Response()

@@ -74,12 +74,19 @@ def build_services(
     cache = DefinitionCache()
     # Connections that stay in autocommit for good: no isolation level set and reset per checkout.
     command_engine = (
-        make_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+        make_engine(
+            engine.url.render_as_string(hide_password=False),
+            isolation_level="AUTOCOMMIT",
+            pool_size=4,  # the API runs commands on asyncio connections; this pool is the overflow
+            max_overflow=6,
+        )
         if engine.dialect.name == "postgresql"
         else None
     )
     async_connections = (
-        pg_command.AsyncConnections(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        pg_command.AsyncConnections(
+            engine.url.set(drivername="postgresql").render_as_string(hide_password=False), size=8
+        )
         if command_engine is not None
         else None
     )

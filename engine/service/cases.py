@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -473,13 +473,12 @@ class CaseService:
             out, sql, params = plan
             try:
                 cur.execute(sql, params)
-            except pg_command.UniqueViolation:  # the same key, concurrently: the general path replays
+            except pg_command.GIVE_WAY:  # rolled back whole: the general path replays or runs it
                 return None
-            if pg_command.updated(cur) != 1:
-                if key is not None:  # perhaps a request with the same key won: the general path knows
-                    return None
-                raise _version_conflict(case_id, expected_version, None)
-            return out
+            # 0 rows: the case changed since it was read (a concurrent command, or its identity was
+            # protected); nothing was written, and the general path reads it again and answers
+            # (412 for a stale If-Match, the first answer for a used key, or the command itself).
+            return out if pg_command.updated(cur) == 1 else None
 
     def close(self) -> None:
         if self._async_connections is not None:
@@ -516,14 +515,10 @@ class CaseService:
             out, sql, params = plan
             try:
                 await cur.execute(sql, params)
-            except pg_command.UniqueViolation:  # the same key, concurrently: the general path replays
+            except pg_command.GIVE_WAY:  # rolled back whole: the general path replays or runs it
                 return None
             row = await cur.fetchone()
-            if row is None or row[0] != 1:
-                if key is not None:  # perhaps a request with the same key won: the general path knows
-                    return None
-                raise _version_conflict(case_id, expected_version, None)
-            return out
+            return out if row is not None and row[0] == 1 else None  # 0: as in `_execute_autocommit`
         finally:
             self._async_connections.release(conn)
 
@@ -577,6 +572,8 @@ class CaseService:
         sql, params = pg_command.write_statement(
             case_id,
             row.version,
+            row.person_id,
+            row.protected,
             values,
             result,
             _event_rows(case_id, result, row.last_event_seq + 1, caller.user_id),
@@ -686,6 +683,10 @@ class CaseService:
                     uow.commit()
                     return out
             except IntegrityError:
+                continue
+            except DBAPIError as exc:  # a deadlock with another path's transaction: run it again
+                if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001"):
+                    raise
                 continue
         raise ServiceError("idempotency_conflict", "Begäran med samma Idempotency-Key pågår; försök igen", status=409)
 

@@ -9,17 +9,19 @@ command's CPU. Here:
 2. the pure core decides;
 3. one autocommit statement writes everything: a guarded `UPDATE cases ... WHERE version = <read>`
    and, chained on it in data-modifying CTEs, the events, outbox, tasks, timers and access-log rows.
-   A single statement is a transaction of its own: all of it or none. If the guard finds another
-   version (a concurrent command won), the UPDATE touches no row, nothing chained on it is written,
-   and the caller gets 412, exactly as on the general path.
+   A single statement is a transaction of its own: all of it or none. If the guard finds the case
+   changed (a concurrent command won), the UPDATE touches no row and nothing chained on it is
+   written; the general path then reads the case again and answers (412 for a stale If-Match).
 
 Both run on psycopg's own cursor over the pooled connection. Rows travel as one JSON document per
-table, expanded by `json_to_recordset` into typed columns. The
-shared event-append advisory lock (see `store.db.EVENT_APPEND_LOCK`) is taken in the UPDATE's
-RETURNING, before any event id is drawn. With an Idempotency-Key the read also tells whether the
-caller used the key before, and the write stores the answer under it; a used key, a concurrent
-request with the same key (unique violation: nothing written) and commands that write consents (ORM
-rows) take the general path, which replays or runs them in one transaction.
+table, expanded by `json_to_recordset` into typed columns. The guard compares the version and the
+identity read (person, protected); the shared event-append advisory lock (see
+`store.db.EVENT_APPEND_LOCK`) is taken in the UPDATE's WHERE as an InitPlan, before the case row is
+locked and before any event id is drawn — the order the general path and the timer sweep use. With
+an Idempotency-Key the read also tells whether the caller used the key before, and the write stores
+the answer under it. Whenever this path cannot finish alone — a used key, a lost race (0 rows
+updated), a unique violation or deadlock (the statement rolled back whole), a command that writes
+consents (ORM rows) — it returns None and the general path, in one transaction, answers.
 """
 
 from __future__ import annotations
@@ -71,7 +73,13 @@ READ_CASE = _READ.format(used="")
 READ_CASE_AND_KEY = _READ.format(
     used=", EXISTS (SELECT 1 FROM idempotency i WHERE i.caller = %(caller)s AND i.key = %(key)s)"
 )
-UniqueViolation = psycopg.errors.UniqueViolation
+GIVE_WAY = (
+    psycopg.errors.UniqueViolation,  # the same Idempotency-Key, concurrently
+    psycopg.errors.DeadlockDetected,  # with a general-path transaction that took its locks the other way
+    psycopg.errors.SerializationFailure,
+)
+"""Failures of the write statement after which the general path takes the command: a single
+autocommit statement, it was rolled back whole."""
 
 
 def read_case(key: str | None) -> str:
@@ -122,7 +130,12 @@ _UPDATE = """UPDATE cases SET state = %(state)s, version = %(version)s, phase = 
         outcome = %(outcome)s, last_event_seq = %(last_event_seq)s, updated_at = %(updated_at)s,
         closed_at = %(closed_at)s
     WHERE id = %(case_id)s AND version = %(where_version)s
-    RETURNING id, pg_advisory_xact_lock_shared(%(lock)s) AS append_lock"""
+        AND person_id IS NOT DISTINCT FROM %(where_person_id)s AND protected = %(where_protected)s
+        AND (SELECT pg_advisory_xact_lock_shared(%(lock)s)) IS NOT NULL
+    RETURNING id"""
+# The guard: the version read, and the identity read (protecting a person's identity clears it on
+# every case of the person, bumping the version of one only). The shared event-append lock is an
+# InitPlan, taken before the row is locked: the order of the general path and the timer sweep.
 
 _EVENTS = """INSERT INTO events (case_id, seq, type, at, data, actor)
     SELECT u.id, x.seq, x.type, x.at, x.data, x.actor
@@ -184,6 +197,8 @@ _IDEMPOTENCY = """INSERT INTO idempotency (caller, key, request_hash, response, 
 def write_statement(
     case_id: str,
     loaded_version: int,
+    read_person_id: str | None,
+    read_protected: bool,
     values: dict[str, Any],
     decision: Decision,
     events: list[dict[str, Any]],
@@ -194,11 +209,16 @@ def write_statement(
     idempotency: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The one statement that writes a decided command, and its parameters. It returns one row
-    with the number of case rows updated: 1, or 0 when the version guard failed."""
+    with the number of case rows updated: 1, or 0 when the guard failed (the case changed since it
+    was read; then nothing was written)."""
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: the store keeps aware UTC datetimes only")
     params: dict[str, Any] = {
         **values,
         "case_id": case_id,
         "where_version": loaded_version,
+        "where_person_id": read_person_id,
+        "where_protected": read_protected,
         "lock": EVENT_APPEND_LOCK,
         "now": now,
     }
@@ -279,6 +299,10 @@ class AsyncConnections:
             if conn is None:
                 try:
                     return await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+                except psycopg.OperationalError:  # database down, too many clients: the threads try
+                    with self._lock:
+                        self._open -= 1
+                    return None
                 except BaseException:
                     with self._lock:
                         self._open -= 1

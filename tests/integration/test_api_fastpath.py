@@ -91,6 +91,14 @@ CASES: list[tuple[str, str, Any, dict[str, str], str | None]] = [
     ("body of the wrong type", "/cases/{id}/contacts", {"channel": 5}, {"If-Match": "CURRENT"}, SARA),
     ("body not json", "/cases/{id}/contacts", b"{", {"If-Match": "CURRENT", "Content-Type": "application/json"}, SARA),
     ("body as text", "/cases/{id}/contacts", b"{}", {"If-Match": "CURRENT", "Content-Type": "text/plain"}, SARA),
+    (
+        "blank body",
+        "/cases/{id}/tasks/x/complete",
+        b" \n",
+        {"If-Match": "CURRENT", "Content-Type": "application/json"},
+        SARA,
+    ),
+    ("fact as a digit string", "/cases/{id}/facts", {"fact": "inskrivningssamtal_hallet", "value": "0"}, CUR, SARA),
     ("required body missing", "/cases/{id}/facts", None, {"If-Match": "CURRENT"}, SARA),
     ("unknown phase", "/cases/{id}/phase", {"phase": "nowhere"}, {"If-Match": "CURRENT"}, SARA),
     ("rule violation", "/cases/{id}/exit", {"outcome": "arbete"}, {"If-Match": "CURRENT"}, SARA),
@@ -115,7 +123,8 @@ CASES: list[tuple[str, str, Any, dict[str, str], str | None]] = [
 ]
 
 HANDLED = {"contact", "contact with date", "fact", "weak etag", "star", "stale if-match", "unknown phase",
-           "rule violation", "party outside the consent", "förbund admin", "unknown case", "unknown task"}  # fmt: skip
+           "rule violation", "party outside the consent", "fact as a digit string", "förbund admin",
+           "unknown case", "unknown task"}  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "path", "body", "headers", "who"), CASES, ids=[c[0] for c in CASES])

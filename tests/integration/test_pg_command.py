@@ -204,8 +204,8 @@ def test_a_lost_race_is_412_and_writes_nothing(
         with pytest.raises(ServiceError) as caught:
             svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="telefon"), version, idempotency_key=key)
         assert caught.value.code == "version_conflict"
-        # with a key the general path takes over after the lost race, and finds the version moved on
-        assert caught.value.details["current_version"] == (version + 1 if key and not general_path else None)
+        # after the lost race the general path takes over, reads the case again and names its version
+        assert caught.value.details["current_version"] == (None if general_path else version + 1)
         events = sorted(rows(svc, EventRow, case.id), key=lambda e: e.seq)
         assert len(events) == events_before + 1  # the rival's contact only
         assert events[-1].data["channel"] == "besök"
@@ -275,9 +275,8 @@ def test_async_path_writes_the_same_rows_and_loses_a_race_the_same_way(pg_db_url
         events_before = len(rows(svc, EventRow, case.id))
         racing.at = 1
         racing.compete = lambda: rival.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="besök"), None)
-        with pytest.raises(ServiceError) as caught:
-            asyncio.run(svc.cases.execute_async(SAMORDNARE, case.id, c.RecordContact(), out.version))
-        assert caught.value.code == "version_conflict"
+        lost = asyncio.run(svc.cases.execute_async(SAMORDNARE, case.id, c.RecordContact(), out.version))
+        assert lost is None, "a lost race goes to the general path, which answers 412"
         assert len(rows(svc, EventRow, case.id)) == events_before + 1  # the rival's only
         assert_store_matches_state(svc, case.id)
     finally:
@@ -363,3 +362,37 @@ def rows_by_key(svc: Services, caller: str, key: str) -> Any:
         found = uow.session.get(IdempotencyRow, (caller, key))
         uow.session.expunge_all()
         return found
+
+
+@pytest.mark.parametrize("on_the_loop", [False, True], ids=["threaded", "asyncio"])
+def test_identity_protected_between_read_and_write_is_not_returned(
+    pg_db_url: str, clock: FakeClock, on_the_loop: bool
+) -> None:
+    """Protecting a person's identity clears it on every case of the person but bumps the version
+    of one only: the guard must see it on the others too, and the answer must carry no person."""
+    racing = _RacingClock(clock)
+    svc, rival = make_services(pg_db_url, racing), make_services(pg_db_url, clock)
+    try:
+        first = svc.cases.refer(SAMORDNARE, named_referral())
+        second = svc.cases.refer(SAMORDNARE, named_referral())  # the same person, another case
+        for case in (first, second):
+            consent = c.RecordConsent(("kommun",), given_on=clock().date())
+            svc.cases.execute(SAMORDNARE, case.id, consent, None)
+        before = svc.cases.get_case(SAMORDNARE, second.id)
+        assert before.person is not None
+        racing.at = 1
+        racing.compete = lambda: rival.cases.set_protected_identity(SAMORDNARE, first.id)
+        cmd = c.RecordContact(channel="telefon")
+        if on_the_loop:
+            assert asyncio.run(svc.cases.execute_async(SAMORDNARE, second.id, cmd, before.version)) is None
+            out = svc.cases.execute(SAMORDNARE, second.id, cmd, before.version)
+        else:
+            out = svc.cases.execute(SAMORDNARE, second.id, cmd, before.version)
+        assert out.person is None
+        assert out.protected_identity
+        assert out.version == before.version + 1
+        log = rows(svc, AccessLogRow, second.id)
+        assert log[-1].person_id is None
+    finally:
+        svc.close()
+        rival.close()
