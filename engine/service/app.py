@@ -85,7 +85,7 @@ def build_services(
     )
     async_connections = (
         pg_command.AsyncConnections(
-            engine.url.set(drivername="postgresql").render_as_string(hide_password=False), size=8
+            engine.url.set(drivername="postgresql").render_as_string(hide_password=False), size=10
         )
         if command_engine is not None
         else None

@@ -26,7 +26,9 @@ consents (ORM rows) — it returns None and the general path, in one transaction
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -275,54 +277,95 @@ def _timer_rows(timers: Sequence[Timer]) -> list[dict[str, Any]]:
 class AsyncConnections:
     """Autocommit asyncio psycopg connections for `CaseService.execute_async`, kept for reuse.
 
-    Deliberately small: a connection is only ever used by one coroutine at a time (taken from the
-    idle list, given back after), so it needs no lock of its own and can serve whichever event loop
-    runs the request; at most `size` are open at once, and when all are busy the caller falls back to
-    the threaded path instead of queueing. An idle connection the server has closed is noticed the
-    same way the synchronous pool notices it (`store.db.idle_connection_closed`) and replaced."""
+    Deliberately small: a connection is only ever used by one coroutine at a time, so it needs no
+    lock of its own and can serve whichever event loop runs the request. At most `size` are open;
+    when all are busy a request waits its turn (`release` hands the connection straight to the
+    oldest waiter, on the waiter's own loop), up to `wait_seconds`, after which the caller falls back
+    to the threaded path. An idle connection the server has closed is noticed the way the
+    synchronous pool notices it (`store.db.idle_connection_closed`) and replaced."""
 
-    def __init__(self, url: str, size: int = 10) -> None:
+    def __init__(self, url: str, size: int = 10, wait_seconds: float = 5.0) -> None:
         self._url = url
         self._size = size
+        self._wait = wait_seconds
         self._idle: list[Any] = []
         self._open = 0
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = deque()
         self._lock = threading.Lock()
 
     async def acquire(self) -> Any | None:
+        """A connection, or None when none could be had (database down, or busy past the wait)."""
         while True:
+            waiter: asyncio.Future[Any] | None = None
             with self._lock:
                 conn = self._idle.pop() if self._idle else None
                 if conn is None:
-                    if self._open >= self._size:
-                        return None
-                    self._open += 1
+                    if self._open < self._size:
+                        self._open += 1
+                    else:
+                        loop = asyncio.get_running_loop()
+                        waiter = loop.create_future()
+                        self._waiters.append((loop, waiter))
+            if waiter is not None:
+                try:
+                    conn = await asyncio.wait_for(waiter, self._wait)
+                except TimeoutError:
+                    return None
+                except asyncio.CancelledError:  # the request went away; a connection handed over stays ours
+                    if waiter.done() and not waiter.cancelled():
+                        self._give_back(waiter.result())
+                    raise
+                if conn is _OPEN_ONE:  # a connection was discarded: its place is ours
+                    conn = None
             if conn is None:
                 try:
                     return await psycopg.AsyncConnection.connect(self._url, autocommit=True)
                 except psycopg.OperationalError:  # database down, too many clients: the threads try
-                    with self._lock:
-                        self._open -= 1
+                    self._discard(None)
                     return None
                 except BaseException:
-                    with self._lock:
-                        self._open -= 1
+                    self._discard(None)
                     raise
             if not idle_connection_closed(conn):
                 return conn
             self._discard(conn)
 
     def release(self, conn: Any) -> None:
-        """Back to the idle list, unless it is broken or in the middle of something (then closed)."""
+        """To the oldest waiter, or the idle list; closed if it is broken or in the middle of something."""
         if conn.closed or conn.broken or conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
             self._discard(conn)
             return
+        self._hand_over(conn)
+
+    def _give_back(self, conn: Any) -> None:
+        if conn is _OPEN_ONE:
+            self._hand_over(conn)
+        else:
+            self.release(conn)
+
+    def _hand_over(self, conn: Any) -> None:
         with self._lock:
-            self._idle.append(conn)
+            while self._waiters:
+                loop, waiter = self._waiters.popleft()
+                if not waiter.done() and not loop.is_closed():
+                    loop.call_soon_threadsafe(self._deliver, waiter, conn)
+                    return
+            if conn is _OPEN_ONE:
+                self._open -= 1
+            else:
+                self._idle.append(conn)
+
+    def _deliver(self, waiter: asyncio.Future[Any], conn: Any) -> None:
+        if waiter.done():  # timed out or cancelled meanwhile: to the next one
+            self._hand_over(conn)
+        else:
+            waiter.set_result(conn)
 
     def _discard(self, conn: Any) -> None:
-        with self._lock:
-            self._open -= 1
-        conn.pgconn.finish()  # closes the socket; needs no event loop
+        """Close `conn` (if any) and give its place to a waiter, who then opens a new one."""
+        if conn is not None:
+            conn.pgconn.finish()  # closes the socket; needs no event loop
+        self._hand_over(_OPEN_ONE)
 
     def close(self) -> None:
         with self._lock:
@@ -330,3 +373,7 @@ class AsyncConnections:
             self._open -= len(idle)
         for conn in idle:
             conn.pgconn.finish()
+
+
+_OPEN_ONE = object()
+"""Handed to a waiter instead of a connection: a place became free, open a new connection."""

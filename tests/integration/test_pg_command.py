@@ -286,12 +286,12 @@ def test_async_path_writes_the_same_rows_and_loses_a_race_the_same_way(pg_db_url
 
 def test_async_connections_are_capped_reused_and_replaced_when_closed(pg_db_url: str) -> None:
     url = pg_db_url.replace("postgresql+psycopg://", "postgresql://")
-    pool = AsyncConnections(url, size=1)
+    pool = AsyncConnections(url, size=1, wait_seconds=0.01)
 
     async def scenario() -> tuple[int, int, int]:
         first = await pool.acquire()
         assert first is not None
-        assert await pool.acquire() is None, "at the cap the caller falls back instead of waiting"
+        assert await pool.acquire() is None, "at the cap, past the wait, the caller falls back"
         pid = first.info.backend_pid
         pool.release(first)
         again = await pool.acquire()
@@ -396,3 +396,36 @@ def test_identity_protected_between_read_and_write_is_not_returned(
     finally:
         svc.close()
         rival.close()
+
+
+def test_a_busy_async_pool_hands_a_released_connection_to_the_oldest_waiter(pg_db_url: str) -> None:
+    url = pg_db_url.replace("postgresql+psycopg://", "postgresql://")
+    pool = AsyncConnections(url, size=1, wait_seconds=5)
+
+    async def scenario() -> list[str]:
+        order: list[str] = []
+        first = await pool.acquire()
+        assert first is not None
+
+        async def wait(name: str) -> None:
+            conn = await pool.acquire()
+            assert conn is first, "the one connection, handed over"
+            order.append(name)
+            pool.release(conn)
+
+        waiting = [asyncio.create_task(wait("a")), asyncio.create_task(wait("b"))]
+        await asyncio.sleep(0)  # both are queued now
+        order.append("release")
+        pool.release(first)
+        await asyncio.gather(*waiting)
+        short = AsyncConnections(url, size=1, wait_seconds=0.05)
+        held = await short.acquire()
+        assert await short.acquire() is None, "past the wait the caller falls back to the threads"
+        short.release(held)
+        short.close()
+        return order
+
+    try:
+        assert asyncio.run(scenario()) == ["release", "a", "b"]
+    finally:
+        pool.close()
