@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = 5.0
     embedded_worker: bool = True
     web_workers: int = Field(default=1, ge=1, le=64)
-    """uvicorn worker processes for `python -m engine run` (WEB_WORKERS): one process uses one core;
-    on PostgreSQL about cores + 1 keeps every core busy while some wait on the database."""
+    """uvicorn worker processes for `python -m engine run` (WEB_WORKERS): one process uses one core,
+    so about one per core."""
 
     # --- batch work (issue 6): reports, gallring, digests, loggkontroll, Prefect -------------
     report_suppression_threshold: int = 5
