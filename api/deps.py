@@ -17,7 +17,7 @@ async def get_services(request: Request) -> Any:
 
 ServicesDep = Annotated[Any, Depends(get_services)]
 
-ETAG_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
 async def expected_version(
@@ -31,6 +31,11 @@ async def expected_version(
     ] = None,
 ) -> int | None:
     """The case version a command expects; missing → 428, `*` → any version."""
+    return version_from_if_match(if_match)
+
+
+def version_from_if_match(if_match: str | None) -> int | None:
+    """`expected_version` as a plain function (the command short path, api/fastpath.py, calls it too)."""
     if if_match is None or not if_match.strip():
         raise ApiError(
             "version_required",
@@ -39,7 +44,7 @@ async def expected_version(
         )
     if if_match.strip() == "*":
         return None
-    m = ETAG_PATTERN.match(if_match)
+    m = _ETAG.match(if_match)
     if m is None:
         raise ApiError(
             "version_conflict", f"If-Match {if_match!r} matchar inte ärendets version", 412, current_version=None

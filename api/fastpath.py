@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Authenticator
 from api.convert import case_json_response
-from api.deps import ETAG_PATTERN
+from api.deps import version_from_if_match
 from api.guard import looks_like_personnummer
 from api.problems import ApiError, problem_response, service_error_parts
 from engine.service.errors import ServiceError
@@ -162,16 +162,13 @@ class CommandFastPath:
             return None
         kwargs["caller"] = caller
         if "version" in route.params:
-            if_match = headers.get(b"if-match", b"").decode("latin-1").strip()
-            if not if_match or len(if_match) > 100:
+            if_match = headers.get(b"if-match", b"").decode("latin-1")
+            if len(if_match) > 100:  # FastAPI's header limit: its 422
                 return None
-            if if_match == "*":
-                kwargs["version"] = None
-            else:
-                m = ETAG_PATTERN.match(if_match)
-                if m is None:
-                    return None
-                kwargs["version"] = int(m.group(1))
+            try:
+                kwargs["version"] = version_from_if_match(if_match)
+            except ApiError:  # missing (428) or malformed (412): FastAPI answers
+                return None
         key = headers.get(b"idempotency-key")
         if key is not None:
             if not 1 <= len(key) <= 200:

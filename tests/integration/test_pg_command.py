@@ -285,8 +285,7 @@ def test_async_path_writes_the_same_rows_and_loses_a_race_the_same_way(pg_db_url
 
 
 def test_async_connections_are_capped_reused_and_replaced_when_closed(pg_db_url: str) -> None:
-    url = pg_db_url.replace("postgresql+psycopg://", "postgresql://")
-    pool = AsyncConnections(url, size=1, wait_seconds=0.01)
+    pool = _async_pool(pg_db_url, wait_seconds=0.01)
 
     async def scenario() -> tuple[int, int, int]:
         first = await pool.acquire()
@@ -399,8 +398,7 @@ def test_identity_protected_between_read_and_write_is_not_returned(
 
 
 def test_a_busy_async_pool_hands_a_released_connection_to_the_oldest_waiter(pg_db_url: str) -> None:
-    url = pg_db_url.replace("postgresql+psycopg://", "postgresql://")
-    pool = AsyncConnections(url, size=1, wait_seconds=5)
+    pool = _async_pool(pg_db_url, wait_seconds=5)
 
     async def scenario() -> list[str]:
         order: list[str] = []
@@ -418,7 +416,7 @@ def test_a_busy_async_pool_hands_a_released_connection_to_the_oldest_waiter(pg_d
         order.append("release")
         pool.release(first)
         await asyncio.gather(*waiting)
-        short = AsyncConnections(url, size=1, wait_seconds=0.05)
+        short = _async_pool(pg_db_url, wait_seconds=0.05)
         held = await short.acquire()
         assert await short.acquire() is None, "past the wait the caller falls back to the threads"
         short.release(held)
@@ -429,3 +427,8 @@ def test_a_busy_async_pool_hands_a_released_connection_to_the_oldest_waiter(pg_d
         assert asyncio.run(scenario()) == ["release", "a", "b"]
     finally:
         pool.close()
+
+
+def _async_pool(pg_db_url: str, wait_seconds: float) -> AsyncConnections:
+    """One connection at most, on the test database (psycopg's own URL form)."""
+    return AsyncConnections(pg_db_url.replace("postgresql+psycopg://", "postgresql://"), 1, wait_seconds)
