@@ -128,6 +128,10 @@ def _paging(limit: int, page: int) -> tuple[int, int]:
     return min(limit, MAX_LIMIT), page
 
 
+_Plan = tuple[CaseOut, str, dict[str, Any], pg_command.Recent]
+"""The answer, the write statement and its parameters, and the case as it will be once written."""
+
+
 class CaseService:
     def __init__(
         self,
@@ -146,6 +150,7 @@ class CaseService:
         # on an engine whose connections are in autocommit mode.
         self._autocommit = autocommit_engine
         self._async_connections = async_connections
+        self._recent = pg_command.RecentCases()
 
     # --- commands ----------------------------------------------------------------------
 
@@ -466,19 +471,22 @@ class CaseService:
         Idempotency-Key already used or being used)."""
         assert self._autocommit is not None
         with self._autocommit.connect() as conn, pg_command.cursor(conn) as cur:
-            cur.execute(pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key))
-            plan = self._plan(cur.fetchone(), caller, case_id, command, expected_version, key)
+            plan = self._plan_recent(caller, case_id, command, expected_version, key)
             if plan is None:
-                return None
-            out, sql, params = plan
+                cur.execute(pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key))
+                plan = self._plan(cur.fetchone(), caller, case_id, command, expected_version, key)
+                if plan is None:
+                    return None
+            out, sql, params, recent = plan
             try:
                 cur.execute(sql, params)
             except pg_command.GIVE_WAY:  # rolled back whole: the general path replays or runs it
+                self._recent.drop(case_id)
                 return None
             # 0 rows: the case changed since it was read (a concurrent command, or its identity was
             # protected); nothing was written, and the general path reads it again and answers
             # (412 for a stale If-Match, the first answer for a used key, or the command itself).
-            return out if pg_command.updated(cur) == 1 else None
+            return self._written(case_id, out, recent, pg_command.updated(cur))
 
     def close(self) -> None:
         if self._async_connections is not None:
@@ -508,19 +516,41 @@ class CaseService:
             return None
         try:
             cur = conn.cursor()
-            await cur.execute(pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key))
-            plan = self._plan(await cur.fetchone(), caller, case_id, command, expected_version, key)
+            plan = self._plan_recent(caller, case_id, command, expected_version, key)
             if plan is None:
-                return None
-            out, sql, params = plan
+                await cur.execute(pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key))
+                plan = self._plan(await cur.fetchone(), caller, case_id, command, expected_version, key)
+                if plan is None:
+                    return None
+            out, sql, params, recent = plan
             try:
                 await cur.execute(sql, params)
             except pg_command.GIVE_WAY:  # rolled back whole: the general path replays or runs it
+                self._recent.drop(case_id)
                 return None
             row = await cur.fetchone()
-            return out if row is not None and row[0] == 1 else None  # 0: as in `_execute_autocommit`
+            return self._written(case_id, out, recent, 0 if row is None else int(row[0]))  # as in `_execute_autocommit`
         finally:
             self._async_connections.release(conn)
+
+    def _written(self, case_id: str, out: CaseOut, recent: pg_command.Recent, updated: int) -> CaseOut | None:
+        """After the write statement: the answer, remembering the case as written; or None (the
+        guard failed, nothing was written) for the general path."""
+        if updated != 1:
+            self._recent.drop(case_id)
+            return None
+        self._recent.put(case_id, recent)
+        return out
+
+    def _plan_recent(
+        self, caller: Caller, case_id: str, command: c.Command, expected_version: int | None, key: str | None
+    ) -> _Plan | None:
+        """The plan without a read, when this process wrote the case last at the version the caller
+        names (see `pg_command.RecentCases`); None to read it."""
+        hit = self._recent.get(case_id, expected_version)
+        if hit is None:
+            return None
+        return self._plan_case(hit.row, hit.person, hit.state, caller, case_id, command, expected_version, key)
 
     def _plan(
         self,
@@ -530,7 +560,7 @@ class CaseService:
         command: c.Command,
         expected_version: int | None,
         key: str | None = None,
-    ) -> tuple[CaseOut, str, dict[str, Any]] | None:
+    ) -> _Plan | None:
         """From the case row read (`pg_command.read_case`) to the answer and the write statement:
         access, version, the pure core, the response and its access-log row. No I/O."""
         if key is not None and (found is None or found[-1]):
@@ -539,10 +569,25 @@ class CaseService:
             raise ServiceError("not_found", "Ärendet finns inte")
         columns, person = pg_command.case_values(found)
         row = CaseView(*columns)
+        return self._plan_case(row, person, None, caller, case_id, command, expected_version, key)
+
+    def _plan_case(
+        self,
+        row: CaseView,
+        person: tuple[str | None, str | None, bool] | None,
+        state: CaseState | None,
+        caller: Caller,
+        case_id: str,
+        command: c.Command,
+        expected_version: int | None,
+        key: str | None,
+    ) -> _Plan | None:
+        """`_plan` from the case row and its person (and its state, when already parsed)."""
         d = self._defs.peek(row.definition_id, row.definition_version)
         if d is None:
             return None
-        state = CaseState.from_json(row.state)
+        if state is None:
+            state = CaseState.from_json(row.state)
         access.authorize_command(caller, state, d, command)
         if expected_version is not None and expected_version != row.version:
             raise _version_conflict(case_id, expected_version, row.version)
@@ -592,7 +637,7 @@ class CaseService:
                 "created_at": now,
             },
         )
-        return out, sql, params
+        return out, sql, params, pg_command.Recent(written, result.state, person)
 
     def _write_effects(
         self,

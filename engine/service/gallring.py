@@ -310,7 +310,7 @@ class GallringService:
         s.execute(
             update(CaseRow)
             .where(CaseRow.id.in_(ids))
-            .values(updated_at=now)
+            .values(updated_at=now, version=CaseRow.version + 1)  # a changed case: a new ETag (and see RecentCases)
             .execution_options(synchronize_session=False)
         )
         return deleted_persons, changed_events

@@ -127,6 +127,8 @@ def test_gallring_removes_personal_data_outside_the_window_only(
     kept_before = dump(services, keep)
     aggregates_before = figures(services)
     old_log = old_log_entries(services)
+    with services.uow() as uow:
+        versions = {key: uow.session.get(CaseRow, ids[key]).version for key in ("anna_old", "bo", "anon_old")}  # type: ignore[union-attr]
     report = build_batch(services).gallring.run(SYSTEM, dry_run=False)
     assert {c.case_id for c in report.cases} == {ids["anon_old"], ids["anna_old"], ids["bo"]}
     assert (report.persons, report.access_log) == (1, old_log)
@@ -143,6 +145,7 @@ def test_gallring_removes_personal_data_outside_the_window_only(
             assert case is not None
             assert case.person_id is None
             assert case.status == "closed"
+            assert case.version == versions[key] + 1, "a scrubbed case is a changed case: a new version (ETag)"
             assert s.scalars(select(ConsentRow).where(ConsentRow.case_id == ids[key])).all() == []
             for ev in s.scalars(select(EventRow).where(EventRow.case_id == ids[key])):
                 assert not {"note", "text", "value"} & set(ev.data), ev.type

@@ -31,7 +31,7 @@ from engine.core import commands as c
 from engine.service.app import Services, build_services
 from engine.service.cases import CaseService
 from engine.service.errors import ServiceError
-from engine.service.pg_command import AsyncConnections
+from engine.service.pg_command import AsyncConnections, Recent, RecentCases
 from engine.service.views import CaseOut
 from engine.settings import Settings
 from tests.fakes import FakeClock, FakeIds
@@ -432,3 +432,138 @@ def test_a_busy_async_pool_hands_a_released_connection_to_the_oldest_waiter(pg_d
 def _async_pool(pg_db_url: str, wait_seconds: float) -> AsyncConnections:
     """One connection at most, on the test database (psycopg's own URL form)."""
     return AsyncConnections(pg_db_url.replace("postgresql+psycopg://", "postgresql://"), 1, wait_seconds)
+
+
+# --- a case this process wrote last needs no read (pg_command.RecentCases) ---------------------
+
+
+def _contact(svc: Services, case_id: str, version: int, on_the_loop: bool, caller: Any = SAMORDNARE) -> CaseOut:
+    """A contact through the two-statement path (threaded or on asyncio); the general path when
+    that path hands it over."""
+    cmd = c.RecordContact(channel="telefon")
+    if on_the_loop:
+        out = asyncio.run(svc.cases.execute_async(caller, case_id, cmd, version))
+        if out is not None:
+            return out
+    return svc.cases.execute(caller, case_id, cmd, version)
+
+
+@pytest.mark.parametrize("on_the_loop", [False, True], ids=["threaded", "asyncio"])
+def test_a_case_written_by_this_process_is_remembered_and_answers_as_if_read(
+    pair: tuple[Services, Services], on_the_loop: bool
+) -> None:
+    fast, general = pair
+    a = fast.cases.refer(SAMORDNARE, named_referral())
+    b = general.cases.refer(SAMORDNARE, named_referral())
+    va, vb = a.version, b.version
+    for _ in range(3):
+        out_a = _contact(fast, a.id, va, on_the_loop)
+        out_b = general.cases.execute(SAMORDNARE, b.id, c.RecordContact(channel="telefon"), vb)
+        assert fast.cases._recent.get(a.id, out_a.version) is not None  # the next one skips the read
+        assert _normalised(out_a.model_dump(), a.id, out_a.person.id if out_a.person else None) == _normalised(
+            out_b.model_dump(), b.id, out_b.person.id if out_b.person else None
+        )
+        va, vb = out_a.version, out_b.version
+    for model in (EventRow, TaskRow, TimerRow, OutboxRow):
+        assert len(rows(fast, model, a.id)) == len(rows(general, model, b.id)), model.__name__
+    assert len(rows(fast, AccessLogRow, a.id)) == len(rows(general, AccessLogRow, b.id))
+    assert fast.cases._recent.get(a.id, va - 1) is None, "only the version written last is remembered"
+
+
+@pytest.mark.parametrize("on_the_loop", [False, True], ids=["threaded", "asyncio"])
+def test_a_remembered_case_another_process_changed_gets_412_and_nothing_written(
+    pg_db_url: str, clock: FakeClock, on_the_loop: bool
+) -> None:
+    svc, rival = make_services(pg_db_url, clock), make_services(pg_db_url, clock)
+    try:
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        mine = _contact(svc, case.id, case.version, on_the_loop)
+        assert svc.cases._recent.get(case.id, mine.version) is not None
+        theirs = rival.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="besök"), mine.version)
+        events = len(rows(svc, EventRow, case.id))
+        with pytest.raises(ServiceError) as caught:  # svc remembers `mine.version`; the row moved on
+            _contact(svc, case.id, mine.version, on_the_loop)
+        assert caught.value.code == "version_conflict"
+        assert len(rows(svc, EventRow, case.id)) == events
+        assert svc.cases._recent.get(case.id, mine.version) is None, "a failed guard forgets the case"
+        again = _contact(svc, case.id, theirs.version, on_the_loop)  # read afresh
+        assert again.version == theirs.version + 1
+    finally:
+        svc.close()
+        rival.close()
+
+
+@pytest.mark.parametrize("on_the_loop", [False, True], ids=["threaded", "asyncio"])
+def test_a_remembered_case_whose_identity_was_protected_elsewhere_carries_no_person(
+    pg_db_url: str, clock: FakeClock, on_the_loop: bool
+) -> None:
+    """Protecting identity through the person's other case bumps that case's version only: the
+    remembered copy of this one still has the name, and the identity guard must catch it."""
+    svc, rival = make_services(pg_db_url, clock), make_services(pg_db_url, clock)
+    try:
+        first = svc.cases.refer(SAMORDNARE, named_referral())
+        second = svc.cases.refer(SAMORDNARE, named_referral())  # the same person, another case
+        for case in (first, second):
+            svc.cases.execute(SAMORDNARE, case.id, c.RecordConsent(("kommun",), given_on=clock().date()), None)
+        current = svc.cases.get_case(SAMORDNARE, second.id)
+        remembered = _contact(svc, second.id, current.version, on_the_loop)
+        assert remembered.person is not None
+        assert svc.cases._recent.get(second.id, remembered.version) is not None
+        rival.cases.set_protected_identity(SAMORDNARE, first.id)
+        out = _contact(svc, second.id, remembered.version, on_the_loop)
+        assert out.person is None
+        assert out.protected_identity
+        assert out.version == remembered.version + 1
+        assert rows(svc, AccessLogRow, second.id)[-1].person_id is None
+        assert "Anna" not in out.model_dump_json()
+    finally:
+        svc.close()
+        rival.close()
+
+
+@pytest.mark.parametrize("on_the_loop", [False, True], ids=["threaded", "asyncio"])
+def test_consent_withdrawn_elsewhere_takes_effect_on_a_remembered_case(
+    pg_db_url: str, clock: FakeClock, on_the_loop: bool
+) -> None:
+    svc, rival = make_services(pg_db_url, clock), make_services(pg_db_url, clock)
+    try:
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        svc.cases.execute(SAMORDNARE, case.id, c.RecordConsent(("fk", "kommun"), given_on=clock().date()), None)
+        seen = svc.cases.get_case(FK, case.id)
+        assert seen.person is not None
+        remembered = _contact(svc, case.id, seen.version, on_the_loop, caller=FK)
+        assert remembered.person is not None
+        assert svc.cases._recent.get(case.id, remembered.version) is not None
+        rival.cases.execute(SAMORDNARE, case.id, c.WithdrawConsent(("fk",)), remembered.version)
+        log = len(rows(svc, AccessLogRow, case.id))
+        events = len(rows(svc, EventRow, case.id))
+        with pytest.raises(ServiceError) as caught:  # with the If-Match FK last saw
+            _contact(svc, case.id, remembered.version, on_the_loop, caller=FK)
+        with pytest.raises(ServiceError) as fresh:  # what a process that never saw the case answers
+            rival.cases.execute(FK, case.id, c.RecordContact(channel="telefon"), remembered.version)
+        assert (caught.value.code, caught.value.status) == (fresh.value.code, fresh.value.status)
+        assert "Anna" not in str(caught.value.details)
+        assert "Anna" not in str(caught.value)
+        assert len(rows(svc, EventRow, case.id)) == events
+        assert len(rows(svc, AccessLogRow, case.id)) == log, "no personal data was read for FK"
+    finally:
+        svc.close()
+        rival.close()
+
+
+def test_recent_cases_are_bounded_oldest_first_and_keyed_by_version() -> None:
+    recent = RecentCases(size=2)
+    versions = (("a", 1), ("b", 2), ("c", 3))
+    entry = {name: Recent(row=mock.Mock(version=v), state=None, person=None) for name, v in versions}
+    recent.put("a", entry["a"])
+    recent.put("b", entry["b"])
+    recent.put("a", entry["a"])  # used again: now the newest
+    recent.put("c", entry["c"])
+    assert recent.get("b", 2) is None, "the oldest went first"
+    assert recent.get("a", 1) is entry["a"]
+    assert recent.get("c", 3) is entry["c"]
+    assert recent.get("c", 4) is None
+    assert recent.get("c", None) is None
+    recent.drop("c")
+    assert recent.get("c", 3) is None
+    assert len(recent) == 1
