@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -128,8 +130,8 @@ def _paging(limit: int, page: int) -> tuple[int, int]:
     return min(limit, MAX_LIMIT), page
 
 
-_Plan = tuple[CaseOut, str, dict[str, Any], pg_command.Recent]
-"""The answer, the write statement and its parameters, and the case as it will be once written."""
+_Plan = tuple[CaseOut, pg_command.Write, pg_command.Recent]
+"""The answer, the rows to write, and the case as it will be once written."""
 
 
 class CaseService:
@@ -151,6 +153,9 @@ class CaseService:
         self._autocommit = autocommit_engine
         self._async_connections = async_connections
         self._recent = pg_command.RecentCases()
+        self._group_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, pg_command.GroupWriter] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # --- commands ----------------------------------------------------------------------
 
@@ -477,16 +482,17 @@ class CaseService:
                 plan = self._plan(cur.fetchone(), caller, case_id, command, expected_version, key)
                 if plan is None:
                     return None
-            out, sql, params, recent = plan
+            out, write, recent = plan
             try:
-                cur.execute(sql, params)
-            except pg_command.GIVE_WAY:  # rolled back whole: the general path replays or runs it
+                cur.execute(*pg_command.write_statement([write]))
+                done = pg_command.updated_ids(cur.fetchall())
+            except pg_command.GIVE_WAY_ERRORS:  # rolled back whole: the general path replays or runs it
                 self._recent.drop(case_id)
                 return None
-            # 0 rows: the case changed since it was read (a concurrent command, or its identity was
-            # protected); nothing was written, and the general path reads it again and answers
+            # Not updated: the case changed since it was read (a concurrent command, or its identity
+            # was protected); nothing was written, and the general path reads it again and answers
             # (412 for a stale If-Match, the first answer for a used key, or the command itself).
-            return self._written(case_id, out, recent, pg_command.updated(cur))
+            return self._written(case_id, out, recent, case_id in done)
 
     def close(self) -> None:
         if self._async_connections is not None:
@@ -511,32 +517,39 @@ class CaseService:
         key = idempotency_key
         if isinstance(command, c.Refer) or self._async_connections is None or not _usable_key(key):
             return None
-        conn = await self._async_connections.acquire()
-        if conn is None:  # all connections busy: the threads take it
-            return None
-        try:
-            cur = conn.cursor()
-            plan = self._plan_recent(caller, case_id, command, expected_version, key)
-            if plan is None:
-                await cur.execute(pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key))
-                plan = self._plan(await cur.fetchone(), caller, case_id, command, expected_version, key)
-                if plan is None:
-                    return None
-            out, sql, params, recent = plan
-            try:
-                await cur.execute(sql, params)
-            except pg_command.GIVE_WAY:  # rolled back whole: the general path replays or runs it
-                self._recent.drop(case_id)
+        plan = self._plan_recent(caller, case_id, command, expected_version, key)
+        if plan is None:
+            conn = await self._async_connections.acquire()
+            if conn is None:  # all connections busy: the threads take it
                 return None
-            row = await cur.fetchone()
-            return self._written(case_id, out, recent, 0 if row is None else int(row[0]))  # as in `_execute_autocommit`
-        finally:
-            self._async_connections.release(conn)
+            try:
+                cur = await conn.execute(
+                    pg_command.read_case(key), pg_command.read_params(case_id, caller.user_id, key)
+                )
+                found = await cur.fetchone()
+            finally:
+                self._async_connections.release(conn)
+            plan = self._plan(found, caller, case_id, command, expected_version, key)
+            if plan is None:
+                return None
+        out, write, recent = plan
+        result = await self._group_writer().write(write)
+        # CHANGED, GIVE_WAY (as in `_execute_autocommit`) or NO_CONNECTION: the general path, in a thread
+        return self._written(case_id, out, recent, result == pg_command.WRITTEN)
 
-    def _written(self, case_id: str, out: CaseOut, recent: pg_command.Recent, updated: int) -> CaseOut | None:
-        """After the write statement: the answer, remembering the case as written; or None (the
-        guard failed, nothing was written) for the general path."""
-        if updated != 1:
+    def _group_writer(self) -> pg_command.GroupWriter:
+        """The running event loop's group writer (one statement in flight per loop)."""
+        assert self._async_connections is not None
+        loop = asyncio.get_running_loop()
+        writer = self._group_writers.get(loop)
+        if writer is None:
+            writer = self._group_writers[loop] = pg_command.GroupWriter(self._async_connections)
+        return writer
+
+    def _written(self, case_id: str, out: CaseOut, recent: pg_command.Recent, written: bool) -> CaseOut | None:
+        """After the write: the answer, remembering the case as written; or None (nothing was
+        written) for the general path."""
+        if not written:
             self._recent.drop(case_id)
             return None
         self._recent.put(case_id, recent)
@@ -614,7 +627,7 @@ class CaseService:
             if logged
             else None
         )  # fmt: skip
-        sql, params = pg_command.write_statement(
+        write = pg_command.write_rows(
             case_id,
             row.version,
             row.person_id,
@@ -637,7 +650,7 @@ class CaseService:
                 "created_at": now,
             },
         )
-        return out, sql, params, pg_command.Recent(written, result.state, person)
+        return out, write, pg_command.Recent(written, result.state, person)
 
     def _write_effects(
         self,

@@ -26,6 +26,12 @@ consents (ORM rows) — it returns None and the general path, in one transaction
 A case this process wrote last is remembered with its new version (`RecentCases`): the next command
 on it that names that version in If-Match skips step 1, one statement in all. The guard makes this
 safe (see `RecentCases`).
+
+On the API's event loop, commands decided while a write is in flight are written together, in one
+`WRITE` statement for all of them (`GroupWriter`, group commit): the statement's cost — the round
+trip, the wake-up of the backend, the commit and its WAL flush — is shared. Each command keeps its
+own guard: the rows of a command whose guard fails are not written, and the others are. If the
+statement fails as a whole, each of its commands is written alone.
 """
 
 from __future__ import annotations
@@ -45,7 +51,6 @@ from sqlalchemy import Connection
 
 from engine.adapters.store.db import EVENT_APPEND_LOCK, idle_connection_closed
 from engine.core.events import Decision, Event
-from engine.core.state import Timer
 
 CONSENT_EVENTS = frozenset({"ConsentRecorded", "ConsentWithdrawn", "ConsentEnded"})
 
@@ -80,7 +85,7 @@ READ_CASE = _READ.format(used="")
 READ_CASE_AND_KEY = _READ.format(
     used=", EXISTS (SELECT 1 FROM idempotency i WHERE i.caller = %(caller)s AND i.key = %(key)s)"
 )
-GIVE_WAY = (
+GIVE_WAY_ERRORS = (
     psycopg.errors.UniqueViolation,  # the same Idempotency-Key, concurrently
     psycopg.errors.DeadlockDetected,  # with a general-path transaction that took its locks the other way
     psycopg.errors.SerializationFailure,
@@ -105,12 +110,6 @@ def cursor(conn: Connection) -> Any:
     return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
-def updated(cur: Any) -> int:
-    """The case rows the write statement updated (its one result row)."""
-    row = cur.fetchone()
-    return int(row[0]) if row is not None else 0
-
-
 def case_values(found: Sequence[Any]) -> tuple[list[Any], tuple[str | None, str | None, bool] | None]:
     """The case columns (timestamps in UTC, as the store's UTCDateTime gives them) and the person
     (personnummer, name, protected) when the case has one."""
@@ -133,29 +132,20 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-_UPDATE = """UPDATE cases SET state = %(state)s, version = %(version)s, phase = %(phase)s, status = %(status)s,
-        outcome = %(outcome)s, last_event_seq = %(last_event_seq)s, updated_at = %(updated_at)s,
-        closed_at = %(closed_at)s
-    WHERE id = %(case_id)s AND version = %(where_version)s
-        AND person_id IS NOT DISTINCT FROM %(where_person_id)s AND protected = %(where_protected)s
-        AND (SELECT pg_advisory_xact_lock_shared(%(lock)s)) IS NOT NULL
-    RETURNING id"""
-# The guard: the version read, and the identity read (protecting a person's identity clears it on
-# every case of the person, bumping the version of one only). The shared event-append lock is an
-# InitPlan, taken before the row is locked: the order of the general path and the timer sweep.
-
-_EVENTS = """INSERT INTO events (case_id, seq, type, at, data, actor)
-    SELECT u.id, x.seq, x.type, x.at, x.data, x.actor
-    FROM u, json_to_recordset(%(events)s::json) AS x(seq integer, type text, at timestamptz, data json, actor text)
-    RETURNING id, seq"""
-
-_OUTBOX = """INSERT INTO outbox (case_id, event_id, kind, recipient, payload, idempotency_key, status, attempts,
-        next_attempt_at, created_at)
-    SELECT %(case_id)s, ev.id, o.kind, o.recipient, o.payload, o.idempotency_key, 'pending', 0, o.next_attempt_at,
-        %(now)s
-    FROM ev JOIN json_to_recordset(%(outbox)s::json) AS o(seq integer, kind text, recipient text, payload json,
-        idempotency_key text, next_attempt_at timestamptz) ON o.seq = ev.seq"""
-
+_CASE_FIELDS = (
+    ("id", "text"),
+    ("state", "text"),
+    ("version", "integer"),
+    ("phase", "text"),
+    ("status", "text"),
+    ("outcome", "text"),
+    ("last_event_seq", "integer"),
+    ("updated_at", "timestamptz"),
+    ("closed_at", "timestamptz"),
+    ("where_version", "integer"),
+    ("where_person_id", "text"),
+    ("where_protected", "boolean"),
+)
 _TASK_FIELDS = (
     ("task_id", "text"),
     ("kind", "text"),
@@ -171,37 +161,97 @@ _TASK_FIELDS = (
     ("created_on", "date"),
     ("closed_on", "date"),
 )
-_TASKS = (
-    "INSERT INTO tasks (case_id, "
+
+
+def _columns(fields: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in fields)
+
+
+WRITE = (
+    """WITH u AS (
+    UPDATE cases AS c SET """
+    + ", ".join(f"{name} = x.{name}" for name, _ in _CASE_FIELDS[1:9])
+    + """
+    FROM json_to_recordset(%(cases)s::json) AS x("""
+    + _columns(_CASE_FIELDS)
+    + """)
+    WHERE c.id = x.id AND c.version = x.where_version
+        AND c.person_id IS NOT DISTINCT FROM x.where_person_id AND c.protected = x.where_protected
+        AND (SELECT pg_advisory_xact_lock_shared(%(lock)s)) IS NOT NULL
+    RETURNING c.id
+), ev AS (
+    INSERT INTO events (case_id, seq, type, at, data, actor)
+    SELECT x.case_id, x.seq, x.type, x.at, x.data, x.actor
+    FROM json_to_recordset(%(events)s::json)
+        AS x(n integer, case_id text, seq integer, type text, at timestamptz, data json, actor text)
+    WHERE x.case_id IN (SELECT id FROM u)
+    ORDER BY x.n
+    RETURNING id, case_id, seq
+), ob AS (
+    INSERT INTO outbox (case_id, event_id, kind, recipient, payload, idempotency_key, status, attempts,
+        next_attempt_at, created_at)
+    SELECT ev.case_id, ev.id, o.kind, o.recipient, o.payload, o.idempotency_key, 'pending', 0, o.next_attempt_at,
+        o.created_at
+    FROM ev JOIN json_to_recordset(%(outbox)s::json) AS o(case_id text, seq integer, kind text, recipient text,
+        payload json, idempotency_key text, next_attempt_at timestamptz, created_at timestamptz)
+        ON o.case_id = ev.case_id AND o.seq = ev.seq
+), tk AS (
+    INSERT INTO tasks (case_id, """
     + ", ".join(name for name, _ in _TASK_FIELDS)
-    + ") SELECT u.id, "
+    + """)
+    SELECT t.case_id, """
     + ", ".join(f"t.{name}" for name, _ in _TASK_FIELDS)
-    + " FROM u, json_to_recordset(%(tasks)s::json) AS t("
-    + ", ".join(f"{name} {kind}" for name, kind in _TASK_FIELDS)
-    + ") ON CONFLICT (case_id, task_id) DO UPDATE SET "
+    + """
+    FROM json_to_recordset(%(tasks)s::json) AS t(case_id text, """
+    + _columns(_TASK_FIELDS)
+    + """)
+    WHERE t.case_id IN (SELECT id FROM u)
+    ON CONFLICT (case_id, task_id) DO UPDATE SET """
     + ", ".join(f"{name} = EXCLUDED.{name}" for name, _ in _TASK_FIELDS[1:])
-)
-
-_CANCEL_TIMERS = """DELETE FROM timers WHERE case_id IN (SELECT id FROM u) AND timer_id = ANY(%(cancel)s)"""
-
-_SET_TIMERS = """INSERT INTO timers (case_id, timer_id, due_at, kind, ref, claimed_until)
-    SELECT u.id, m.timer_id, m.due_at, m.kind, m.ref, NULL
-    FROM u, json_to_recordset(%(timers)s::json) AS m(timer_id text, due_at timestamptz, kind text, ref text)
+    + """
+), tc AS (
+    DELETE FROM timers AS m USING json_to_recordset(%(cancel)s::json) AS x(case_id text, timer_id text)
+    WHERE m.case_id = x.case_id AND m.timer_id = x.timer_id AND x.case_id IN (SELECT id FROM u)
+), ts AS (
+    INSERT INTO timers (case_id, timer_id, due_at, kind, ref, claimed_until)
+    SELECT m.case_id, m.timer_id, m.due_at, m.kind, m.ref, NULL
+    FROM json_to_recordset(%(timers)s::json)
+        AS m(case_id text, timer_id text, due_at timestamptz, kind text, ref text)
+    WHERE m.case_id IN (SELECT id FROM u)
     ON CONFLICT (case_id, timer_id) DO UPDATE SET due_at = EXCLUDED.due_at, kind = EXCLUDED.kind,
-        ref = EXCLUDED.ref, claimed_until = NULL"""
+        ref = EXCLUDED.ref, claimed_until = NULL
+), al AS (
+    INSERT INTO access_log (at, user_id, caller_kind, party, person_id, case_id, resource, purpose)
+    SELECT a.at, a.user_id, a.caller_kind, a.party, a.person_id, a.case_id, a.resource, a.purpose
+    FROM json_to_recordset(%(access_log)s::json) AS a(at timestamptz, user_id text, caller_kind text, party text,
+        person_id text, case_id text, resource text, purpose text)
+    WHERE a.case_id IN (SELECT id FROM u)
+), ik AS (
+    INSERT INTO idempotency (caller, key, request_hash, response, status_code, created_at)
+    SELECT i.caller, i.key, i.request_hash, i.response, i.status_code, i.created_at
+    FROM json_to_recordset(%(idempotency)s::json) AS i(case_id text, caller text, key text, request_hash text,
+        response json, status_code integer, created_at timestamptz)
+    WHERE i.case_id IN (SELECT id FROM u)
+)
+SELECT id FROM u"""
+)
+"""The one statement that writes decided commands, one or several (each on its own case): a guarded
+UPDATE of the case rows and, chained on the rows it updated, everything else. It returns the ids of
+the cases it updated; a command whose case is missing failed its guard, and nothing of it was
+written. Its text never changes, so the connection prepares it once."""
 
-_ACCESS_LOG = """INSERT INTO access_log (at, user_id, caller_kind, party, person_id, case_id, resource, purpose)
-    SELECT %(al_at)s, %(al_user_id)s, %(al_caller_kind)s, %(al_party)s, %(al_person_id)s, u.id, %(al_resource)s,
-        %(al_purpose)s
-    FROM u"""
+_TABLES = ("cases", "events", "outbox", "tasks", "cancel", "timers", "access_log", "idempotency")
 
 
-_IDEMPOTENCY = """INSERT INTO idempotency (caller, key, request_hash, response, status_code, created_at)
-    SELECT %(ik_caller)s, %(ik_key)s, %(ik_request_hash)s, %(ik_response)s::json, %(ik_status_code)s, %(ik_created_at)s
-    FROM u"""
+@dataclass(slots=True)
+class Write:
+    """One decided command's rows for `WRITE`, by table (see `write_rows`)."""
+
+    case_id: str
+    rows: dict[str, list[dict[str, Any]]]
 
 
-def write_statement(
+def write_rows(
     case_id: str,
     loaded_version: int,
     read_person_id: str | None,
@@ -214,69 +264,72 @@ def write_statement(
     access_log: dict[str, Any] | None,
     now: datetime,
     idempotency: dict[str, Any] | None = None,
-) -> tuple[str, dict[str, Any]]:
-    """The one statement that writes a decided command, and its parameters. It returns one row
-    with the number of case rows updated: 1, or 0 when the guard failed (the case changed since it
-    was read; then nothing was written)."""
+) -> Write:
+    """The rows a decided command writes, guarded by the version and identity read."""
     if now.tzinfo is None:
         raise ValueError("naive datetime: the store keeps aware UTC datetimes only")
-    params: dict[str, Any] = {
+    case = {
         **values,
-        "case_id": case_id,
+        "id": case_id,
         "where_version": loaded_version,
         "where_person_id": read_person_id,
         "where_protected": read_protected,
-        "lock": EVENT_APPEND_LOCK,
-        "now": now,
     }
-    parts = [f"u AS ({_UPDATE})"]
-    if events:
-        params["events"] = _json(events)
-        parts.append(f"ev AS ({_EVENTS})")
-        outbox = _outbox_rows(case_id, decision.events, events, recipients)
-        if outbox:
-            params["outbox"] = _json(outbox)
-            parts.append(f"ob AS ({_OUTBOX})")
-    if tasks:
-        params["tasks"] = _json([{k: v for k, v in t.items() if k != "case_id"} for t in tasks])
-        parts.append(f"tk AS ({_TASKS})")
     set_ids = {t.id for t in decision.set_timers}
-    cancel = [t for t in decision.cancel_timers if t not in set_ids]  # setting one again moves it
-    if cancel:
-        params["cancel"] = cancel
-        parts.append(f"tc AS ({_CANCEL_TIMERS})")
-    if decision.set_timers:
-        params["timers"] = _json(_timer_rows(decision.set_timers))
-        parts.append(f"ts AS ({_SET_TIMERS})")
-    if access_log is not None:
-        params.update({f"al_{k}": v for k, v in access_log.items() if k != "case_id"})
-        parts.append(f"al AS ({_ACCESS_LOG})")
-    if idempotency is not None:
-        params.update({f"ik_{k}": v for k, v in idempotency.items()})
-        params["ik_response"] = orjson.dumps(idempotency["response"]).decode()
-        parts.append(f"ik AS ({_IDEMPOTENCY})")
-    return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM u", params
+    return Write(
+        case_id,
+        {
+            "cases": [case],
+            "events": events,
+            "outbox": _outbox_rows(case_id, decision.events, events, recipients, now),
+            "tasks": tasks,
+            # setting a timer again moves it: only the others are cancelled
+            "cancel": [{"case_id": case_id, "timer_id": t} for t in decision.cancel_timers if t not in set_ids],
+            "timers": [
+                {"case_id": case_id, "timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref}
+                for t in decision.set_timers
+            ],
+            "access_log": [] if access_log is None else [{**access_log, "case_id": case_id}],
+            "idempotency": [] if idempotency is None else [{**idempotency, "case_id": case_id}],
+        },
+    )
+
+
+def write_statement(writes: Sequence[Write]) -> tuple[str, dict[str, Any]]:
+    """`WRITE` and its parameters for commands on distinct cases."""
+    if len({w.case_id for w in writes}) != len(writes):
+        raise ValueError("one command per case in one statement")
+    params: dict[str, Any] = {"lock": EVENT_APPEND_LOCK}
+    for table in _TABLES:
+        rows = [row for w in writes for row in w.rows[table]]
+        if table == "events":
+            rows = [{**row, "n": n} for n, row in enumerate(rows)]
+        params[table] = _json(rows)
+    return WRITE, params
+
+
+def updated_ids(rows: Sequence[Sequence[Any]]) -> set[str]:
+    """The cases `WRITE` updated (its result rows)."""
+    return {str(row[0]) for row in rows}
 
 
 def _outbox_rows(
-    case_id: str, decided: Sequence[Event], events: list[dict[str, Any]], recipients: list[list[str]]
+    case_id: str, decided: Sequence[Event], events: list[dict[str, Any]], recipients: list[list[str]], now: datetime
 ) -> list[dict[str, Any]]:
     return [
         {
+            "case_id": case_id,
             "seq": er["seq"],
             "kind": event.type,
             "recipient": recipient,
             "payload": {**er["data"], "case_id": case_id, "type": event.type, "at": event.at.isoformat()},
             "idempotency_key": f"{case_id}:{er['seq']}:{recipient}",
             "next_attempt_at": event.at,
+            "created_at": now,
         }
         for event, er, to in zip(decided, events, recipients, strict=True)
         for recipient in to
     ]
-
-
-def _timer_rows(timers: Sequence[Timer]) -> list[dict[str, Any]]:
-    return [{"timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref} for t in timers]
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,3 +481,96 @@ class AsyncConnections:
 
 _OPEN_ONE = object()
 """Handed to a waiter instead of a connection: a place became free, open a new connection."""
+
+
+class GroupWriter:
+    """Group commit for the commands decided on one event loop: the first is written at once, and
+    those decided while a write is in flight wait for it and then go together, as one `WRITE`
+    statement (each command still all or nothing; at most one command per case in a statement).
+
+    One statement at a time per loop: a command waits for the write in flight, then for its own (at
+    most `max_batch` commands a statement). If a statement of several fails as a whole (a unique
+    violation on one Idempotency-Key, a deadlock), each command in it is tried again alone, so one
+    command's failure is its own."""
+
+    def __init__(self, connections: AsyncConnections, max_batch: int = 64) -> None:
+        self._connections = connections
+        self._max_batch = max_batch
+        self._pending: list[tuple[Write, asyncio.Future[str]]] = []
+        self._draining: asyncio.Task[None] | None = None
+        self.statements = 0  # statements sent, and the commands in them (for tests and measurements)
+        self.commands = 0
+
+    async def write(self, write: Write) -> str:
+        """WRITTEN, CHANGED (the guard failed: nothing written), GIVE_WAY (the statement failed with
+        this command alone in it: nothing written) or NO_CONNECTION."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._pending.append((write, future))
+        if self._draining is None:
+            self._draining = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    def _take(self) -> list[tuple[Write, asyncio.Future[str]]]:
+        batch: list[tuple[Write, asyncio.Future[str]]] = []
+        rest: list[tuple[Write, asyncio.Future[str]]] = []
+        cases: set[str] = set()
+        for item in self._pending:
+            if len(batch) < self._max_batch and item[0].case_id not in cases:
+                cases.add(item[0].case_id)
+                batch.append(item)
+            else:
+                rest.append(item)
+        self._pending = rest
+        return batch
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch = self._take()
+                try:
+                    await self._flush(batch)
+                except BaseException as exc:  # noqa: BLE001 - the waiting commands learn of it
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+        finally:
+            self._draining = None
+
+    async def _flush(self, batch: list[tuple[Write, asyncio.Future[str]]]) -> None:
+        conn = await self._connections.acquire()
+        if conn is None:
+            _answer(batch, NO_CONNECTION)
+            return
+        try:
+            results = await self._execute(conn, [w for w, _ in batch])
+            if results is None:  # rolled back whole: each alone
+                for item in batch:
+                    alone = await self._execute(conn, [item[0]])
+                    _answer([item], GIVE_WAY if alone is None else alone[0])
+            else:
+                for item, result in zip(batch, results, strict=True):
+                    _answer([item], result)
+        finally:
+            self._connections.release(conn)
+
+    async def _execute(self, conn: Any, writes: list[Write]) -> list[str] | None:
+        """WRITTEN or CHANGED for each command; None if the statement failed (nothing written)."""
+        self.statements += 1
+        self.commands += len(writes)
+        try:
+            cur = await conn.execute(*write_statement(writes))
+            done = updated_ids(await cur.fetchall())
+        except GIVE_WAY_ERRORS:
+            return None
+        return [WRITTEN if w.case_id in done else CHANGED for w in writes]
+
+
+WRITTEN, CHANGED, GIVE_WAY, NO_CONNECTION = "written", "changed", "give_way", "no_connection"
+
+
+def _answer(items: list[tuple[Write, asyncio.Future[str]]], result: str) -> None:
+    for _, future in items:
+        if not future.done():  # a request that went away
+            future.set_result(result)

@@ -40,4 +40,7 @@ def test_api_bench_runs_and_reports_one_line(tmp_path: Path) -> None:
     assert int(m.group(1)) > 0
     assert m.group(2) == "0"
     assert re.search(r"raw PostgreSQL INSERT\+COMMIT \d+/s; ratio \d+%", line), line
+    commits = re.search(r"; (\d+\.\d+) PostgreSQL commits per command", line)
+    assert commits is not None, line
+    assert 0 < float(commits.group(1)) < 3, "every command is committed, in its own or a shared statement"
     assert _bench_databases() == before, "the benchmark drops the database it made"

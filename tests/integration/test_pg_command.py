@@ -567,3 +567,121 @@ def test_recent_cases_are_bounded_oldest_first_and_keyed_by_version() -> None:
     recent.drop("c")
     assert recent.get("c", 3) is None
     assert len(recent) == 1
+
+
+# --- group commit on the event loop (pg_command.GroupWriter) ------------------------------------
+
+
+def _remembered_cases(svc: Services, n: int) -> list[CaseOut]:
+    """`n` cases, each with one contact written through the async path (so remembered: the next
+    command on each is planned without a read, and all of them reach the writer together)."""
+    out = []
+    for _ in range(n):
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        written = asyncio.run(svc.cases.execute_async(SAMORDNARE, case.id, c.RecordContact(), case.version))
+        assert written is not None
+        out.append(written)
+    return out
+
+
+def test_commands_decided_together_go_in_one_statement_each_written_as_if_alone(
+    services_pg: Services,
+) -> None:
+    svc = services_pg
+    cases = _remembered_cases(svc, 8)
+
+    async def together() -> tuple[list[CaseOut | None], int, int]:
+        outs = await asyncio.gather(
+            *(svc.cases.execute_async(SAMORDNARE, k.id, c.CompleteTask("bekrafta_remiss"), k.version) for k in cases)
+        )
+        writer = svc.cases._group_writer()
+        return list(outs), writer.statements, writer.commands
+
+    outs, statements, commands = asyncio.run(together())
+    assert (statements, commands) == (1, 8), "eight commands decided together: one statement"
+    for case, out in zip(cases, outs, strict=True):
+        assert out is not None
+        assert out.version == case.version + 1
+        assert next(t for t in out.tasks if t.task_id == "bekrafta_remiss").status == "completed"
+        assert out == svc.cases.get_case(SAMORDNARE, case.id).model_copy(update={"person": out.person})
+        assert_store_matches_state(svc, case.id)
+        events = rows(svc, EventRow, case.id)
+        assert [e.seq for e in sorted(events, key=lambda e: e.id)] == sorted(e.seq for e in events), (
+            "each case's events take ids in their own order"
+        )
+        assert len(rows(svc, AccessLogRow, case.id)) == len(rows(svc, AccessLogRow, cases[0].id))
+
+
+def test_two_commands_on_one_case_never_share_a_statement_and_the_second_gets_412(services_pg: Services) -> None:
+    svc = services_pg
+    (case,) = _remembered_cases(svc, 1)
+    events = len(rows(svc, EventRow, case.id))
+
+    async def both() -> tuple[list[CaseOut | None], int]:
+        cmds = (c.RecordContact(channel="telefon"), c.RecordContact(channel="besök"))
+        outs = await asyncio.gather(*(svc.cases.execute_async(SAMORDNARE, case.id, cmd, case.version) for cmd in cmds))
+        return list(outs), svc.cases._group_writer().statements
+
+    (first, second), statements = asyncio.run(both())
+    assert statements == 2
+    assert first is not None
+    assert first.version == case.version + 1
+    assert second is None, "its guard failed: nothing written, the general path answers"
+    with pytest.raises(ServiceError) as caught:
+        svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="besök"), case.version)
+    assert caught.value.code == "version_conflict"
+    assert len(rows(svc, EventRow, case.id)) == events + 1
+    assert_store_matches_state(svc, case.id)
+
+
+def test_a_statement_that_fails_as_a_whole_is_retried_command_by_command(services_pg: Services) -> None:
+    """The same Idempotency-Key on two cases at once: the shared statement breaks on the key's
+    unique index, so each command is written alone; the second key's command writes nothing."""
+    svc = services_pg
+    plain, keyed, clash = _remembered_cases(svc, 3)
+    before = {k.id: len(rows(svc, EventRow, k.id)) for k in (plain, keyed, clash)}
+
+    async def together() -> tuple[list[CaseOut | None], int]:
+        outs = await asyncio.gather(
+            svc.cases.execute_async(SAMORDNARE, plain.id, c.RecordContact(), plain.version),
+            svc.cases.execute_async(SAMORDNARE, keyed.id, c.RecordContact(), keyed.version, "same-key"),
+            svc.cases.execute_async(SAMORDNARE, clash.id, c.RecordContact(), clash.version, "same-key"),
+        )
+        return list(outs), svc.cases._group_writer().statements
+
+    (a, b, lost), statements = asyncio.run(together())
+    assert statements == 4, "one shared statement that failed, then one for each command"
+    assert a is not None
+    assert b is not None
+    assert lost is None
+    assert len(rows(svc, EventRow, plain.id)) == before[plain.id] + 1
+    assert len(rows(svc, EventRow, keyed.id)) == before[keyed.id] + 1
+    assert len(rows(svc, EventRow, clash.id)) == before[clash.id], "nothing of the clashing command"
+    assert rows_by_key(svc, SAMORDNARE.user_id, "same-key").response["id"] == keyed.id
+    with pytest.raises(ServiceError):  # the general path: the key stands for another request
+        svc.cases.execute(SAMORDNARE, clash.id, c.RecordContact(), clash.version, "same-key")
+    assert len(rows(svc, EventRow, clash.id)) == before[clash.id]
+
+
+def test_no_connection_for_the_write_hands_the_command_to_the_threads(pg_db_url: str, clock: FakeClock) -> None:
+    svc = make_services(pg_db_url, clock)
+    try:
+        (case,) = _remembered_cases(svc, 1)
+        events = len(rows(svc, EventRow, case.id))
+        assert svc.cases._async_connections is not None
+        svc.cases._async_connections.close()  # in its place, a pool of one connection
+        svc.cases._async_connections = pool = _async_pool(pg_db_url, wait_seconds=0.01)
+
+        async def starved() -> CaseOut | None:
+            held = await pool.acquire()  # the only connection
+            try:
+                return await svc.cases.execute_async(SAMORDNARE, case.id, c.RecordContact(), case.version)
+            finally:
+                pool.release(held)
+
+        assert asyncio.run(starved()) is None
+        assert len(rows(svc, EventRow, case.id)) == events
+        out = svc.cases.execute(SAMORDNARE, case.id, c.RecordContact(), case.version)
+        assert out.version == case.version + 1
+    finally:
+        svc.close()
