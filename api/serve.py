@@ -11,12 +11,11 @@ from urllib.parse import urlparse
 BANNER = "=" * 78
 
 
-def serve(
-    host: str | None = None, port: int | None = None, demo_data: bool = True, workers: int | None = None
-) -> int:
+def serve(host: str | None = None, port: int | None = None, demo_data: bool = True, workers: int | None = None) -> int:
     import uvicorn
 
     from api import demo
+    from api import workers as api_workers
     from api.app import create_app
     from engine.adapters.store.migrate import upgrade
     from engine.settings import get_settings
@@ -45,6 +44,8 @@ def serve(
     try:
         if workers > 1:  # each worker process builds its own app from the same settings (environment)
             print(f"uvicorn: {workers} processer / worker processes", flush=True)
+            if api_workers.supported():  # a listening socket each: connections spread over the processes
+                return api_workers.run_workers(host, port, workers)
             uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", workers=workers)
         else:
             uvicorn.run(app, host=host, port=port, log_level="info")

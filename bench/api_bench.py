@@ -1,6 +1,7 @@
 """API benchmark: commands/s and p50/p99 latency through HTTP, against the raw PostgreSQL rate.
 
-Starts uvicorn in a subprocess on a fresh PostgreSQL database, then 16 concurrent clients
+Starts the server (`python -m api.workers`: uvicorn processes with a listening socket each) in a
+subprocess on a fresh PostgreSQL database, then 16 concurrent clients
 (keep-alive HTTP/1.1 on asyncio streams) each drive their own case with `POST /cases/{id}/contacts`
 (If-Match from the last ETag). In the same run, in alternating rounds with the HTTP load, it
 measures one small INSERT+COMMIT per transaction over 16 connections. Prints one line with the
@@ -192,9 +193,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "--factory",
-                "api.app:create_app",
+                *(["uvicorn", "--factory", "api.app:create_app"] if args.plain else ["api.workers"]),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -217,6 +216,8 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        for _ in range(8 * args.workers):  # fresh connections land on every process's socket: all are up
+            httpx.get(base + "/api/v1/api-info", timeout=60).raise_for_status()
         case_ids = []
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
             for i in range(args.clients):
