@@ -1,14 +1,15 @@
 """Several uvicorn processes on one port, each listening on a socket of its own (SO_REUSEPORT).
 
 uvicorn's own `--workers` shares one listening socket between its processes, and whichever process
-wakes first accepts every connection waiting: clients that open their keep-alive connections
-together (a party's case system starting up, a load balancer's pool) all land in one process, and
-the other cores stay idle (measured: 16 connections, all in one of two processes, every time).
-With a socket per process the kernel spreads new connections over them by a hash of the address.
+wakes first accepts the connections waiting: keep-alive connections opened together (a party's case
+system starting up, a load balancer's pool) can pile up in one process while the other cores idle
+(seen: all 16 of api_bench's connections in one of two processes, three runs in a row). With a
+socket per process the kernel spreads new connections over them by a hash of the address.
 
 The supervisor starts `workers` children (`python -m api.workers --child ...`), starts a new one
 when one exits, and on SIGTERM or SIGINT stops them all (each finishes its requests, as uvicorn
-does). Linux, and the BSDs, have SO_REUSEPORT; elsewhere `serve` uses uvicorn's own workers.
+does); a child whose supervisor dies (even by SIGKILL) is sent SIGTERM by the kernel. Linux and
+the BSDs have SO_REUSEPORT; elsewhere `serve` uses uvicorn's own workers.
 
     python -m api.workers --workers 2 [--host 127.0.0.1] [--port 8000] [--log-level info] [--no-access-log]
 """
@@ -16,6 +17,7 @@ does). Linux, and the BSDs, have SO_REUSEPORT; elsewhere `serve` uses uvicorn's 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import subprocess
@@ -32,21 +34,36 @@ def supported() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port that other processes may bind too (SO_REUSEPORT)."""
+def listening_socket(host: str, port: int, shared: bool = True) -> socket.socket:
+    """A listening socket on host:port; `shared`: one that the other workers bind too (SO_REUSEPORT)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(2048)
     return sock
+
+
+def _die_with_the_supervisor() -> None:
+    """Linux: SIGTERM when the supervisor dies, even by SIGKILL (no orphans holding the port)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def serve_one(host: str, port: int, log_level: str, access_log: bool) -> None:
     """One worker: its own socket, one uvicorn server with the app built from the environment."""
     import uvicorn
 
+    parent = os.getppid()
+    _die_with_the_supervisor()
+    if os.getppid() != parent:  # the supervisor died before the line above
+        return
     sock = listening_socket(host, port)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run(sockets=[sock])
@@ -54,7 +71,9 @@ def serve_one(host: str, port: int, log_level: str, access_log: bool) -> None:
 
 def run_workers(host: str, port: int, workers: int, log_level: str = "info", access_log: bool = True) -> int:
     """Supervise `workers` processes until SIGTERM/SIGINT; returns 0 once they have all stopped."""
-    listening_socket(host, port).close()  # fails at once if the port is taken
+    # Fails at once if anything listens on the port, another set of workers included: a socket
+    # without SO_REUSEPORT cannot join theirs (two deployments must not split the traffic).
+    listening_socket(host, port, shared=False).close()
     command = [sys.executable, "-m", "api.workers", "--child", "--host", host, "--port", str(port)]
     command += ["--log-level", log_level, *([] if access_log else ["--no-access-log"])]
     stopping = False
@@ -72,7 +91,8 @@ def run_workers(host: str, port: int, workers: int, log_level: str = "info", acc
                 if child.poll() is not None and not stopping:
                     print(f"arbetsprocess {child.pid} avslutades ({child.returncode}); startar en ny", flush=True)
                     time.sleep(RESTART_PAUSE_SECONDS)  # a child failing at start must not spin
-                    children[i] = subprocess.Popen(command)
+                    if not stopping:
+                        children[i] = subprocess.Popen(command)
     finally:
         for child in children:
             if child.poll() is None:

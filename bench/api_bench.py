@@ -260,7 +260,7 @@ def main() -> int:
             raws.append(raw)
             raw_commits += raw_count
         proc.terminate()
-        proc.wait(10)
+        proc.wait(60)
         proc = None
         # what the HTTP rounds committed: group commit puts commands decided together in one statement
         per_command = (_commits(url) - commits0 - raw_commits) / max(1.0, done)
@@ -284,7 +284,7 @@ def main() -> int:
     finally:
         if proc is not None:
             proc.terminate()
-            proc.wait(10)
+            proc.wait(60)
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 

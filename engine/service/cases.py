@@ -563,7 +563,11 @@ class CaseService:
         hit = self._recent.get(case_id, expected_version)
         if hit is None:
             return None
-        return self._plan_case(hit.row, hit.person, hit.state, caller, case_id, command, expected_version, key)
+        try:
+            return self._plan_case(hit.row, hit.person, hit.state, caller, case_id, command, expected_version, key)
+        except ServiceError:  # a refusal must come from the case as it is now, not as remembered: read it
+            self._recent.drop(case_id)
+            return None
 
     def _plan(
         self,
@@ -632,6 +636,7 @@ class CaseService:
             row.version,
             row.person_id,
             row.protected,
+            person,
             values,
             result,
             _event_rows(case_id, result, row.last_event_seq + 1, caller.user_id),

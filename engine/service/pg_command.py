@@ -145,6 +145,8 @@ _CASE_FIELDS = (
     ("where_version", "integer"),
     ("where_person_id", "text"),
     ("where_protected", "boolean"),
+    ("where_personnummer", "text"),
+    ("where_name", "text"),
 )
 _TASK_FIELDS = (
     ("task_id", "text"),
@@ -168,16 +170,23 @@ def _columns(fields: Sequence[tuple[str, str]]) -> str:
 
 
 WRITE = (
-    """WITH u AS (
+    """WITH lk AS (
+    SELECT c.id FROM cases AS c
+    WHERE c.id IN (SELECT x.id FROM json_to_recordset(%(cases)s::json) AS x(id text))
+        AND (SELECT pg_advisory_xact_lock_shared(%(lock)s)) IS NOT NULL
+    ORDER BY c.id
+    FOR UPDATE SKIP LOCKED
+), u AS (
     UPDATE cases AS c SET """
     + ", ".join(f"{name} = x.{name}" for name, _ in _CASE_FIELDS[1:9])
     + """
     FROM json_to_recordset(%(cases)s::json) AS x("""
     + _columns(_CASE_FIELDS)
     + """)
-    WHERE c.id = x.id AND c.version = x.where_version
+    WHERE c.id = x.id AND c.id IN (SELECT id FROM lk) AND c.version = x.where_version
         AND c.person_id IS NOT DISTINCT FROM x.where_person_id AND c.protected = x.where_protected
-        AND (SELECT pg_advisory_xact_lock_shared(%(lock)s)) IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM persons AS p WHERE p.id = c.person_id
+            AND (p.personnummer, p.name) IS DISTINCT FROM (x.where_personnummer, x.where_name))
     RETURNING c.id
 ), ev AS (
     INSERT INTO events (case_id, seq, type, at, data, actor)
@@ -238,7 +247,13 @@ SELECT id FROM u"""
 """The one statement that writes decided commands, one or several (each on its own case): a guarded
 UPDATE of the case rows and, chained on the rows it updated, everything else. It returns the ids of
 the cases it updated; a command whose case is missing failed its guard, and nothing of it was
-written. Its text never changes, so the connection prepares it once."""
+written. Its text never changes, so the connection prepares it once.
+
+`lk` takes the shared event-append lock first (an InitPlan), then locks the case rows in id order,
+skipping rows another transaction holds (the timer sweep, a general-path command): the statement
+never waits for a row lock, so one busy case cannot hold up the commands written with it, and
+statements cannot deadlock on row locks. A skipped case counts as a failed guard. The guard: the
+version, the identity (person, protected) and the person's personnummer and name as answered."""
 
 _TABLES = ("cases", "events", "outbox", "tasks", "cancel", "timers", "access_log", "idempotency")
 
@@ -256,6 +271,7 @@ def write_rows(
     loaded_version: int,
     read_person_id: str | None,
     read_protected: bool,
+    read_person: tuple[str | None, str | None, bool] | None,
     values: dict[str, Any],
     decision: Decision,
     events: list[dict[str, Any]],
@@ -274,6 +290,8 @@ def write_rows(
         "where_version": loaded_version,
         "where_person_id": read_person_id,
         "where_protected": read_protected,
+        "where_personnummer": None if read_person is None else read_person[0],
+        "where_name": None if read_person is None else read_person[1],
     }
     set_ids = {t.id for t in decision.set_timers}
     return Write(
@@ -365,7 +383,9 @@ class RecentCases:
 
     def put(self, case_id: str, entry: Recent) -> None:
         with self._lock:
-            self._entries.pop(case_id, None)  # to the end: the newest
+            old = self._entries.pop(case_id, None)  # to the end: the newest
+            if old is not None and old.row.version > entry.row.version:
+                entry = old  # a slower thread's write of an older version: keep the newer
             self._entries[case_id] = entry
             if len(self._entries) > self._size:
                 del self._entries[next(iter(self._entries))]
@@ -484,8 +504,8 @@ _OPEN_ONE = object()
 
 
 class GroupWriter:
-    """Group commit for the commands decided on one event loop: the first is written at once, and
-    those decided while a write is in flight wait for it and then go together, as one `WRITE`
+    """Group commit for the commands decided on one event loop: the first is written on the loop's
+    next turn, and those decided while a write is in flight wait for it and then go together, as one `WRITE`
     statement (each command still all or nothing; at most one command per case in a statement).
 
     One statement at a time per loop: a command waits for the write in flight, then for its own (at
@@ -503,11 +523,13 @@ class GroupWriter:
 
     async def write(self, write: Write) -> str:
         """WRITTEN, CHANGED (the guard failed: nothing written), GIVE_WAY (the statement failed with
-        this command alone in it: nothing written) or NO_CONNECTION."""
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        this command alone in it: nothing written) or NO_CONNECTION. Raises what the statement raised
+        when this command alone failed it otherwise, or the connection broke (outcome unknown)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
         self._pending.append((write, future))
-        if self._draining is None:
-            self._draining = asyncio.get_running_loop().create_task(self._drain())
+        if self._draining is None or self._draining.done():
+            self._draining = loop.create_task(self._drain())
         return await future
 
     def _take(self) -> list[tuple[Write, asyncio.Future[str]]]:
@@ -515,6 +537,8 @@ class GroupWriter:
         rest: list[tuple[Write, asyncio.Future[str]]] = []
         cases: set[str] = set()
         for item in self._pending:
+            if item[1].done():  # the request went away before its write was sent
+                continue
             if len(batch) < self._max_batch and item[0].case_id not in cases:
                 cases.add(item[0].case_id)
                 batch.append(item)
@@ -524,45 +548,66 @@ class GroupWriter:
         return batch
 
     async def _drain(self) -> None:
+        batch: list[tuple[Write, asyncio.Future[str]]] = []
         try:
             while self._pending:
                 batch = self._take()
                 try:
                     await self._flush(batch)
-                except BaseException as exc:  # noqa: BLE001 - the waiting commands learn of it
+                except Exception as exc:  # the connection broke: the outcome of this batch is unknown
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
+        except BaseException:  # cancelled (the loop is closing): nobody is left waiting forever
+            for _, future in batch + self._pending:
+                future.cancel()
+            self._pending = []
+            raise
         finally:
             self._draining = None
 
     async def _flush(self, batch: list[tuple[Write, asyncio.Future[str]]]) -> None:
+        if not batch:
+            return
         conn = await self._connections.acquire()
         if conn is None:
             _answer(batch, NO_CONNECTION)
             return
         try:
-            results = await self._execute(conn, [w for w, _ in batch])
-            if results is None:  # rolled back whole: each alone
-                for item in batch:
-                    alone = await self._execute(conn, [item[0]])
-                    _answer([item], GIVE_WAY if alone is None else alone[0])
-            else:
-                for item, result in zip(batch, results, strict=True):
-                    _answer([item], result)
+            if len(batch) > 1:
+                results = await self._execute(conn, [w for w, _ in batch], alone=False)
+                if results is not None:
+                    for item, result in zip(batch, results, strict=True):
+                        _answer([item], result)
+                    return
+            for write, future in batch:  # alone: one command's failure is its own
+                try:
+                    alone = await self._execute(conn, [write], alone=True)
+                except Exception as exc:
+                    if not future.done():
+                        future.set_exception(exc)
+                    if conn.closed or conn.broken:
+                        raise
+                    continue
+                _answer([(write, future)], GIVE_WAY if alone is None else alone[0])
         finally:
             self._connections.release(conn)
 
-    async def _execute(self, conn: Any, writes: list[Write]) -> list[str] | None:
-        """WRITTEN or CHANGED for each command; None if the statement failed (nothing written)."""
+    async def _execute(self, conn: Any, writes: list[Write], alone: bool) -> list[str] | None:
+        """WRITTEN or CHANGED for each command; None if the statement failed and wrote nothing
+        (GIVE_WAY_ERRORS; with several commands, any error but a broken connection)."""
         self.statements += 1
         self.commands += len(writes)
         try:
             cur = await conn.execute(*write_statement(writes))
             done = updated_ids(await cur.fetchall())
         except GIVE_WAY_ERRORS:
+            return None
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise  # the connection: whether it committed is unknown, so nobody tries again
+        except Exception:
+            if alone:
+                raise
             return None
         return [WRITTEN if w.case_id in done else CHANGED for w in writes]
 

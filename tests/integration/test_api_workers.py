@@ -39,6 +39,11 @@ def _wait_for(check: object, what: str, seconds: float = 60.0) -> None:
     pytest.fail(f"timed out waiting for {what}")
 
 
+def _listening(pids: list[int], port: int) -> bool:
+    """Every one of `pids` has its own listening socket on `port`."""
+    return all(n == 1 for n in _established_by_pid(pids, port, state="0A").values())
+
+
 def _ready(base: str) -> bool:
     try:
         return httpx.get(base + "/api/v1/api-info", timeout=2).status_code == 200
@@ -46,14 +51,15 @@ def _ready(base: str) -> bool:
         return False
 
 
-def _established_by_pid(pids: list[int], port: int) -> dict[int, int]:
-    """How many connections to `port` each process holds (server side: local port == `port`)."""
+def _established_by_pid(pids: list[int], port: int, state: str = "01") -> dict[int, int]:
+    """How many sockets on `port` each process holds (local port == `port`), in `state`:
+    01 ESTABLISHED (connections served), 0A LISTEN."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01":  # ESTABLISHED
+            if local_port == port and fields[3] == state:
                 inodes.add(fields[9])
     counts = {}
     for pid in pids:
@@ -100,6 +106,7 @@ def test_each_process_serves_the_connections_on_its_own_socket(
     proc, port = supervisor
     _wait_for(lambda: len(_children(proc.pid)) == 2, "two worker processes")
     workers = _children(proc.pid)
+    _wait_for(lambda: _listening(workers, port), "a listening socket in each worker")
     request = f"GET /api/v1/api-info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     os.kill(workers[0], signal.SIGSTOP)
     try:
@@ -130,12 +137,36 @@ def test_a_worker_that_dies_is_replaced_and_sigterm_stops_them_all(
     os.kill(first, signal.SIGKILL)
     _wait_for(lambda: len(set(_children(proc.pid)) - {first, second}) == 1, "a new worker process")
     assert second in _children(proc.pid)
-    _wait_for(lambda: _ready(f"http://127.0.0.1:{port}"), "the port to answer")
+    (new,) = set(_children(proc.pid)) - {second}
+    _wait_for(lambda: _listening([new, second], port), "the new worker's listening socket")
+    os.kill(second, signal.SIGSTOP)  # so that the new worker answers
+    try:
+        _wait_for(lambda: _ready(f"http://127.0.0.1:{port}"), "the new worker to answer")
+    finally:
+        os.kill(second, signal.SIGCONT)
 
     workers = _children(proc.pid)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/api/v1/api-info", timeout=2)
+
+
+def test_workers_do_not_outlive_a_killed_supervisor(supervisor: tuple[subprocess.Popen[bytes], int]) -> None:
+    proc, port = supervisor
+    _wait_for(lambda: len(_children(proc.pid)) == 2, "two worker processes")
+    workers = _children(proc.pid)
+    proc.kill()  # SIGKILL: no chance to stop them itself
+    proc.wait()
+
+    def gone() -> bool:
+        return all(
+            not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+            for pid in workers
+        )
+
+    _wait_for(gone, "the workers to stop")
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/api/v1/api-info", timeout=2)

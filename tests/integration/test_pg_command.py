@@ -685,3 +685,98 @@ def test_no_connection_for_the_write_hands_the_command_to_the_threads(pg_db_url:
         assert out.version == case.version + 1
     finally:
         svc.close()
+
+
+def test_a_refusal_comes_from_the_case_as_it_is_not_as_remembered(services_pg: Services, clock: FakeClock) -> None:
+    """A stale If-Match that matches the remembered version: the remembered state would refuse the
+    command (the task is done there); the case as it is says 412, and that is the answer."""
+    svc = services_pg
+    rival = make_services(str(svc.engine.url.render_as_string(hide_password=False)), clock)
+    try:
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        task = c.CompleteTask("bekrafta_remiss")
+        done = asyncio.run(svc.cases.execute_async(SAMORDNARE, case.id, task, case.version))
+        assert done is not None
+        assert svc.cases._recent.get(case.id, done.version) is not None
+        rival.cases.execute(SAMORDNARE, case.id, c.RecordContact(), done.version)
+        with pytest.raises(ServiceError) as caught:
+            svc.cases.execute(SAMORDNARE, case.id, c.CompleteTask("bekrafta_remiss"), done.version)
+        assert caught.value.code == "version_conflict"
+        assert caught.value.details["current_version"] == done.version + 1
+    finally:
+        rival.close()
+
+
+@pytest.mark.parametrize("on_the_loop", [False, True], ids=["threaded", "asyncio"])
+def test_a_person_renamed_elsewhere_is_answered_with_the_new_name(
+    pg_db_url: str, clock: FakeClock, on_the_loop: bool
+) -> None:
+    """A new referral of the same personnummer with another name renames the person without
+    touching this case's version: the guard compares the person as answered."""
+    svc = make_services(pg_db_url, clock)
+    rival = build_services(Settings(database_url=pg_db_url, definitions_dir=REPO / "definitions"), clock, FakeIds("r"))
+    try:
+        case = svc.cases.refer(SAMORDNARE, named_referral())
+        consent = c.RecordConsent(("kommun",), given_on=clock().date())
+        consented = svc.cases.execute(SAMORDNARE, case.id, consent, case.version)
+        remembered = _contact(svc, case.id, consented.version, on_the_loop)
+        assert remembered.person is not None
+        assert remembered.person.name == "Anna Andersson"
+        rival.cases.refer(SAMORDNARE, named_referral(name="Anna Berg"))
+        out = _contact(svc, case.id, remembered.version, on_the_loop)
+        assert out.person is not None
+        assert out.person.name == "Anna Berg"
+        assert out.version == remembered.version + 1
+    finally:
+        svc.close()
+        rival.close()
+
+
+def test_a_case_locked_elsewhere_does_not_hold_up_the_commands_written_with_it(services_pg: Services) -> None:
+    """Another transaction holds one case's row: the shared statement skips it (that command goes to
+    the general path, which waits its turn) and writes the others at once."""
+    svc = services_pg
+    busy, free = _remembered_cases(svc, 2)
+    url = svc.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT id FROM cases WHERE id = %s FOR UPDATE", (busy.id,))
+
+        async def together() -> tuple[list[CaseOut | None], int]:
+            outs = await asyncio.gather(
+                svc.cases.execute_async(SAMORDNARE, busy.id, c.RecordContact(), busy.version),
+                svc.cases.execute_async(SAMORDNARE, free.id, c.RecordContact(), free.version),
+            )
+            return list(outs), svc.cases._group_writer().statements
+
+        (skipped, written), statements = asyncio.run(together())
+        holder.rollback()
+    assert statements == 1
+    assert skipped is None, "its row was locked: nothing written, the general path takes it"
+    assert written is not None
+    assert written.version == free.version + 1
+    assert svc.cases.get_case(SAMORDNARE, busy.id).version == busy.version
+    out = svc.cases.execute(SAMORDNARE, busy.id, c.RecordContact(), busy.version)
+    assert out.version == busy.version + 1
+
+
+def test_a_command_that_breaks_a_shared_statement_fails_alone(services_pg: Services) -> None:
+    """A value a column refuses (a phase name too long for cases.phase) in one command of three: the
+    shared statement fails, each is written alone, and only that one fails."""
+    svc = services_pg
+    cases = _remembered_cases(svc, 3)
+    plans = [svc.cases._plan_recent(SAMORDNARE, k.id, c.RecordContact(), k.version, None) for k in cases]
+    writes = [plan[1] for plan in plans if plan is not None]
+    writes[1].rows["cases"][0]["phase"] = "x" * 200
+
+    async def together() -> tuple[list[Any], int]:
+        writer = svc.cases._group_writer()
+        outs = await asyncio.gather(*(writer.write(w) for w in writes), return_exceptions=True)
+        return list(outs), writer.statements
+
+    (first, broken, third), statements = asyncio.run(together())
+    assert statements == 4, "the shared statement, then each alone"
+    assert (first, third) == ("written", "written")
+    assert isinstance(broken, psycopg.errors.StringDataRightTruncation)
+    assert svc.cases.get_case(SAMORDNARE, cases[0].id).version == cases[0].version + 1
+    assert svc.cases.get_case(SAMORDNARE, cases[1].id).version == cases[1].version
+    assert svc.cases.get_case(SAMORDNARE, cases[2].id).version == cases[2].version + 1
