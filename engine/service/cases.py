@@ -511,9 +511,10 @@ class CaseService:
         expected_version: int | None,
         idempotency_key: str | None = None,
     ) -> CaseOut | None:
-        """The two-statement path on an asyncio psycopg connection, for the API's event loop: the
-        same statements and answers as `_execute_autocommit`, without a thread per command. None
-        when the command needs the general path (call `execute` then, in a thread)."""
+        """The two-statement path on asyncio psycopg connections, for the API's event loop: the
+        same statements and answers as `_execute_autocommit`, without a thread per command, the
+        write going through the loop's `GroupWriter` (group commit). None when the command needs
+        the general path (call `execute` then, in a thread)."""
         key = idempotency_key
         if isinstance(command, c.Refer) or self._async_connections is None or not _usable_key(key):
             return None
