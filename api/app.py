@@ -201,7 +201,7 @@ def create_app(
         service_error = None
 
     if services is None:
-        from engine.service.app import build_services
+        from engine.bootstrap import build_services
 
         # build_services runs the store's check_migrated: DatabaseNotMigrated names
         # `python -m engine db upgrade`.

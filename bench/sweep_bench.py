@@ -23,7 +23,7 @@ import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from engine.adapters.store.migrate import upgrade  # noqa: E402
-from engine.service.app import build_services  # noqa: E402
+from engine.bootstrap import build_services  # noqa: E402
 from engine.service.timers import SweepStats, sweep_due_timers  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from tests.fakes import FakeClock  # noqa: E402

@@ -14,8 +14,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from engine.bootstrap import Services, build_services
 from engine.service.access import SYSTEM
-from engine.service.app import Services, build_services
 from engine.service.batch import BatchServices, build_batch
 from engine.settings import Settings, get_settings
 

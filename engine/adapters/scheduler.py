@@ -20,7 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler  # type: ignore[import-unt
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 
 if TYPE_CHECKING:
-    from engine.service.app import Services
+    from engine.bootstrap import Services
     from engine.service.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def start_embedded_worker(
 
 def run_worker(once: bool = False) -> int:
     """`python -m engine worker`: a standalone worker process (several may run against PostgreSQL)."""
-    from engine.service.app import build_services
+    from engine.bootstrap import build_services
     from engine.service.dispatch import build_dispatcher
     from engine.settings import get_settings
 

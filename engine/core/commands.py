@@ -105,6 +105,12 @@ class AbortCase(Command):
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ProtectIdentity(Command):
+    """Skyddade personuppgifter arrived for the case's person: the service removes name and
+    personnummer from every case of the person. Allowed on a closed case too."""
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls
     for cls in (
@@ -123,6 +129,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         FireTimer,
         ExitCase,
         AbortCase,
+        ProtectIdentity,
     )
 }
 

@@ -109,6 +109,10 @@ def decide(definition: Definition, state: CaseState | None, command: c.Command, 
             "definition_mismatch",
             f"Ärendet följer {state.definition_id}@{state.definition_version}, inte {definition.key}",
         )
+    if isinstance(command, c.ProtectIdentity):  # protection never waits, not even for a closed case
+        ctx = _Ctx(definition, state.clone(), now, command.actor)
+        ctx.emit("ProtectedIdentitySet")
+        return _decision(state, ctx)
     if state.closed:
         return Rejected("case_closed", "Ärendet är avslutat")
     handler = _HANDLERS.get(type(command))

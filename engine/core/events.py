@@ -65,4 +65,5 @@ EVENT_TYPES = (
     "RehabCheckpointReached",
     "CaseClosed",
     "CaseMigrated",
+    "ProtectedIdentitySet",
 )

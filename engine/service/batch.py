@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.service.app import Services
+from engine.bootstrap import Services
 from engine.service.contacts import ContactDirectory
 from engine.service.digest import DigestService
 from engine.service.gallring import GallringService

@@ -50,7 +50,7 @@ from engine.service.errors import ServiceError, forbidden
 from engine.service.preferences import EmailPreferences
 
 if TYPE_CHECKING:
-    from engine.service.app import Services
+    from engine.bootstrap import Services
 
 log = logging.getLogger(__name__)
 

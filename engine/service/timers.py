@@ -33,7 +33,7 @@ from engine.service.batch_fire import BatchConflict, fire_batch
 from engine.service.errors import ServiceError
 
 if TYPE_CHECKING:
-    from engine.service.app import Services
+    from engine.bootstrap import Services
 
 log = logging.getLogger(__name__)
 

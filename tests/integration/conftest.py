@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.service.app import Services, build_services
+from engine.bootstrap import Services, build_services
 from engine.settings import Settings
 from tests.fakes import FakeClock, FakeIds
 from tests.integration.store_kit import (  # noqa: F401  (fixtures)

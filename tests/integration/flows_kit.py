@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from engine.bootstrap import Services
 from engine.core import commands as c
-from engine.service.app import Services
 from engine.service.views import ReferralIn
 from tests.fakes import FakeClock
 from tests.integration.service_kit import AF_HANDLAGGARE, SAMORDNARE, run

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.adapters.store.models import CaseRow, EventRow, OutboxRow, TaskRow, TimerRow
+from engine.bootstrap import Services
 from engine.core import commands as c
 from engine.core.decide import decide
 from engine.core.events import Decision
 from engine.core.state import CaseState
 from engine.service.access import Caller
-from engine.service.app import Services
 from engine.service.views import CaseOut, ReferralIn
 
 SAMORDNARE = Caller("sara.samordnare@kommun", "samordnare", "kommun", ("samordnare", "samverkansteam", "handledare"))

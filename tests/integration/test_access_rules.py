@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.adapters.store.models import AccessLogRow, EventRow, OutboxRow, PersonRow
+from engine.bootstrap import Services
 from engine.core import commands as c
-from engine.service.app import Services
 from engine.service.errors import ServiceError
 from engine.service.views import ReferralIn
 from tests.fakes import FakeClock

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.adapters.store.models import ConsentRow, EventRow, OutboxRow, PersonRow, TimerRow
+from engine.bootstrap import Services
 from engine.core import commands as c
-from engine.service.app import Services
 from engine.service.errors import ServiceError
 from engine.service.views import CaseOut
 from tests.fakes import FakeClock

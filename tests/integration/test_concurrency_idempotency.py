@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from engine.adapters.store.models import CaseRow, EventRow
+from engine.bootstrap import Services
 from engine.core import commands as c
 from engine.service.access import Caller
-from engine.service.app import Services
 from engine.service.errors import ServiceError
 from engine.service.views import CaseOut
 from tests.fakes import FakeClock

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.bootstrap import Services
 from engine.core import commands as c
 from engine.core.loader import loads
 from engine.core.simulation import SimulationOptions
-from engine.service.app import Services
 from engine.service.errors import ServiceError
 from tests.integration.service_kit import ADMIN, AF_HANDLAGGARE, SAMORDNARE, load_state, named_referral, run
 

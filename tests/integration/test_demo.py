@@ -10,8 +10,8 @@ import pytest
 
 from api import demo
 from api.serve import _print_access
+from engine.bootstrap import Services
 from engine.core.identity import parse_personnummer
-from engine.service.app import Services
 from tests.integration.pages_kit import START, build
 
 

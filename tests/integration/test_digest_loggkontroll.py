@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.adapters.store.models import OutboxRow
+from engine.bootstrap import Services
 from engine.core import commands as c
-from engine.service.app import Services
 from engine.service.batch import build_batch
 from engine.service.contacts import ContactDirectory
 from engine.service.dispatch import Dispatcher, DispatchStats

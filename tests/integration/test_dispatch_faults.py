@@ -12,8 +12,8 @@ import pytest
 from engine.adapters.notify.email import SmtpConfig, SmtpSender
 from engine.adapters.notify.retry import RetryPolicy
 from engine.adapters.notify.webhooks import WebhookSender
+from engine.bootstrap import Services
 from engine.core import commands as c
-from engine.service.app import Services
 from engine.service.contacts import ContactDirectory
 from engine.service.dispatch import Dispatcher
 from engine.service.errors import ServiceError

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from engine.bootstrap import Services
 from engine.core import commands as c
-from engine.service.app import Services
 from engine.service.views import EventOut
 from tests.fakes import FakeClock
 from tests.integration.conftest import make_services

@@ -27,8 +27,8 @@ from engine.adapters.store.models import (
     TaskRow,
     TimerRow,
 )
+from engine.bootstrap import Services, build_services
 from engine.core import commands as c
-from engine.service.app import Services, build_services
 from engine.service.cases import CaseService
 from engine.service.errors import ServiceError
 from engine.service.pg_command import AsyncConnections, Recent, RecentCases

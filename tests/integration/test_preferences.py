@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from engine.bootstrap import Services
 from engine.service.accounts import AccountOut, AccountService
-from engine.service.app import Services
 from engine.service.contacts import EmailContact
 from engine.service.preferences import EmailPreferences
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from engine.service.app import Services
+from engine.bootstrap import Services
 from engine.service.batch import build_batch
 from engine.service.errors import ServiceError
 from engine.service.reports import parse_period, report_csv, suppress_group, write_report_files

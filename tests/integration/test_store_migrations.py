@@ -8,8 +8,8 @@ from sqlalchemy import inspect
 from engine.adapters.store.db import make_engine, normalise_url
 from engine.adapters.store.migrate import DatabaseNotMigrated, check_migrated, current, head_revision, upgrade
 from engine.adapters.store.models import Base
+from engine.bootstrap import build_services
 from engine.cli import main
-from engine.service.app import build_services
 from engine.settings import Settings
 
 TABLES = {

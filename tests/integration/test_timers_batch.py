@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Table, select, text, update
 
 from engine.adapters.store.models import CaseRow, ConsentRow, EventRow, OutboxRow, TaskRow, TimerRow
+from engine.bootstrap import Services
 from engine.core import commands as c
-from engine.service.app import Services
 from engine.service.timers import LEASE, SweepStats, claim_due_timers, fire_by_case, fire_claimed, sweep_due_timers
 from tests.fakes import FakeClock
 from tests.integration.conftest import make_services

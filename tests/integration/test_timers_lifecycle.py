@@ -19,9 +19,9 @@ from sqlalchemy import select
 from engine.adapters.notify.email import SmtpConfig, SmtpSender, message_id
 from engine.adapters.notify.retry import RetryPolicy
 from engine.adapters.store.models import EventRow, OutboxRow
+from engine.bootstrap import Services
 from engine.core import commands as c
 from engine.service.access import Caller
-from engine.service.app import Services
 from engine.service.contacts import ContactDirectory
 from engine.service.dispatch import DELIVERY_KINDS, Dispatcher
 from engine.service.timers import sweep_due_timers

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from engine.adapters.store.models import CaseRow, TaskRow, TimerRow
-from engine.service.app import Services
+from engine.bootstrap import Services
 from engine.service.views import ReferralIn
 
 

@@ -21,7 +21,7 @@ def main() -> int:
     url, now_file, smtp_port, stop_at, marker = sys.argv[1:6]
     from engine.adapters.notify.email import SmtpConfig, SmtpSender
     from engine.adapters.notify.retry import RetryPolicy
-    from engine.service.app import build_services
+    from engine.bootstrap import build_services
     from engine.service.contacts import ContactDirectory
     from engine.service.dispatch import Dispatcher
     from engine.service.timers import sweep_due_timers

@@ -1,4 +1,5 @@
-"""The composition root: one `Services` per process, built from the settings."""
+"""The composition root: one `Services` per process, built from the settings (the one place that
+wires the store and other adapters into the service layer)."""
 
 from __future__ import annotations
 
