@@ -7,16 +7,35 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
+from engine.adapters.store.accounts_store import SqlAlchemyAccounts
 from engine.adapters.store.db import make_engine, session_factory
 from engine.adapters.store.migrate import check_migrated
+from engine.adapters.store.outbox_store import SqlAlchemyOutbox
+from engine.adapters.store.queries import (
+    SqlAlchemyAccessLog,
+    SqlAlchemyCaseCounts,
+    SqlAlchemyEventFeed,
+    SqlAlchemyReportSource,
+)
 from engine.service import pg_command
+from engine.service.accounts import AccountService
 from engine.service.audit import AuditService
+from engine.service.batch import BatchServices
 from engine.service.cases import CaseService
+from engine.service.contacts import ContactDirectory
 from engine.service.definitions import DefinitionCache, DefinitionService
+from engine.service.digest import DigestService
+from engine.service.dispatch import Dispatcher
 from engine.service.feed import EventFeedService
+from engine.service.gallring import GallringService
+from engine.service.loggkontroll import LoggkontrollService
+from engine.service.outbox_ports import OutboxStore
+from engine.service.overview import OverviewService
+from engine.service.reports import ReportService
 from engine.service.uow import UnitOfWork, UowFactory
 from engine.settings import Settings
 
@@ -35,6 +54,12 @@ class Services:
     definitions: DefinitionService
     audit: AuditService
     feed: EventFeedService
+    accounts: AccountService
+    overview: OverviewService
+    reports: ReportService
+    loggkontroll: LoggkontrollService
+    outbox: OutboxStore
+    """The outbox port: the dispatcher's and the digest's rows (`new_dispatcher`, `build_batch`)."""
     engine: Engine
     uow: UowFactory
     clock: Callable[[], datetime]
@@ -96,8 +121,13 @@ def build_services(
             uow, clock, ids, cache, autocommit_engine=command_engine, async_connections=async_connections
         ),
         definitions=DefinitionService(uow, clock, cache),
-        audit=AuditService(uow),
-        feed=EventFeedService(uow, clock, cache),
+        audit=AuditService(SqlAlchemyAccessLog(uow)),
+        feed=EventFeedService(SqlAlchemyEventFeed(uow, cache), clock),
+        accounts=AccountService(SqlAlchemyAccounts(uow), clock),
+        overview=OverviewService(SqlAlchemyCaseCounts(uow)),
+        reports=ReportService(SqlAlchemyReportSource(uow), clock),
+        loggkontroll=LoggkontrollService(SqlAlchemyAccessLog(uow), clock),
+        outbox=SqlAlchemyOutbox(uow, cache),
         engine=engine,
         uow=uow,
         clock=clock,
@@ -107,3 +137,74 @@ def build_services(
     if settings.sync_definitions and settings.definitions_dir.is_dir():
         services.definitions.sync_from_dir(settings.definitions_dir)
     return services
+
+
+# --- the outbox dispatcher and the batch use cases ------------------------------------------
+
+
+def contacts_from(settings: Settings | None) -> ContactDirectory:
+    """The contact directory of the settings' `contacts_file` (empty without one)."""
+    path = settings.contacts_file if settings is not None else None
+    return ContactDirectory.from_file(path) if path else ContactDirectory()
+
+
+def build_batch(
+    services: Services, settings: Settings | None = None, contacts: ContactDirectory | None = None
+) -> BatchServices:
+    return BatchServices(
+        reports=services.reports,
+        gallring=GallringService(services.uow, services.clock),
+        digest=DigestService(services.outbox, services.clock, contacts or contacts_from(settings)),
+        loggkontroll=services.loggkontroll,
+    )
+
+
+def new_dispatcher(services: Services, contacts: ContactDirectory, **kw: Any) -> Dispatcher:
+    """A dispatcher on this store with the given transports (`mail`, `webhooks`) and options; none
+    given: that channel is not configured and its deliveries wait (tests, tools)."""
+    return Dispatcher(services.outbox, contacts, services.clock, **kw)
+
+
+def build_dispatcher(services: Services, contacts: ContactDirectory | None = None, **kw: Any) -> Dispatcher:
+    """A dispatcher configured from the settings (SMTP, webhooks, office hours, retries)."""
+    import random
+    from datetime import time
+
+    from engine.adapters.notify.email import SmtpConfig, SmtpSender
+    from engine.adapters.notify.webhooks import WebhookSender
+    from engine.core.business_time import OfficeHours
+    from engine.service.retry import RetryPolicy
+    from engine.settings import get_settings
+
+    settings = kw.pop("settings", None) or get_settings()
+    if contacts is None:
+        contacts = contacts_from(settings)
+    opens, closes = (time.fromisoformat(x) for x in settings.office_hours.split("-"))
+    kw.setdefault(
+        "mail",
+        SmtpSender(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                security=settings.smtp_security,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                timeout=settings.smtp_timeout_seconds,
+                sender=settings.mail_from,
+            )
+        ),
+    )
+    kw.setdefault("webhooks", WebhookSender(timeout=settings.webhook_timeout_seconds))
+    kw.setdefault("office_hours", OfficeHours(opens=opens, closes=closes, timezone=settings.timezone))
+    kw.setdefault(
+        "retry",
+        RetryPolicy(
+            max_attempts=settings.notify_max_attempts,
+            base_seconds=settings.notify_backoff_seconds,
+            jitter=random.SystemRandom().random,
+        ),
+    )
+    kw.setdefault("mail_from", settings.mail_from)
+    kw.setdefault("case_link", settings.case_link)
+    kw.setdefault("base_url", settings.base_url)
+    return new_dispatcher(services, contacts, **kw)

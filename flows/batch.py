@@ -14,9 +14,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from engine.bootstrap import Services, build_services
+from engine.bootstrap import Services, build_batch, build_services
 from engine.service.access import SYSTEM
-from engine.service.batch import BatchServices, build_batch
+from engine.service.batch import BatchServices
 from engine.settings import Settings, get_settings
 
 
@@ -40,7 +40,8 @@ def report_flow(
 ) -> dict[str, Any]:
     """Uppföljning Finsam for a period (default: last month): CSV, JSON, PNG and the anonymous export."""
     from engine.core.decide import local_date
-    from engine.service.reports import period_of, write_report_files
+    from engine.service.report_files import write_report_files
+    from engine.service.reports import period_of
 
     with _batch() as (settings, services, batch):
         p = period_of(period, local_date(services.clock()))

@@ -79,8 +79,8 @@ def install(app: FastAPI) -> None:
     if secure is None:
         secure = str(getattr(settings, "base_url", "")).startswith("https://")
     app.state.web = Web(
-        accounts=AccountService(services.uow, services.clock),
-        overview=OverviewService(services.uow),
+        accounts=services.accounts,
+        overview=services.overview,
         codec=SessionCodec(session_secret(web_settings, key_dir), web_settings.session_max_age_seconds, secure),
         settings=web_settings,
         key_dir=key_dir,
@@ -724,7 +724,7 @@ def statistics(
 ) -> Response:
     """Uppföljning Finsam (engine/service/reports.py): counts per insats by gender, small counts
     suppressed; plus running cases per phase, suppressed the same way. Never a person."""
-    from engine.service.reports import DEFAULT_THRESHOLD, ReportService, parse_period, suppress_group
+    from engine.service.reports import DEFAULT_THRESHOLD, parse_period, suppress_group
 
     svc = _services(request)
     ids = sorted({d.id for d in svc.definitions.list()})
@@ -737,7 +737,7 @@ def statistics(
     except ServiceError as exc:
         error, label = exc.message, str(today_of(request).year)
         chosen_period = parse_period(label)
-    report = ReportService(svc.uow, svc.clock).finsam(me.caller(), chosen_period, threshold, chosen)
+    report = svc.reports.finsam(me.caller(), chosen_period, threshold, chosen)
     fu = _web(request).overview.follow_up(me.caller(), chosen)
     phases: dict[str, str] = {}
     for did in [chosen] if chosen else ids:

@@ -81,7 +81,7 @@ def start_embedded_worker(
     services: Services, dispatcher: Dispatcher | None = None, interval_seconds: float | None = None
 ) -> BackgroundScheduler:
     """The worker inside the API process (`make run`): call once at start-up, `.shutdown()` at exit."""
-    from engine.service.dispatch import build_dispatcher
+    from engine.bootstrap import build_dispatcher
     from engine.settings import get_settings
 
     settings = get_settings()
@@ -94,8 +94,7 @@ def start_embedded_worker(
 
 def run_worker(once: bool = False) -> int:
     """`python -m engine worker`: a standalone worker process (several may run against PostgreSQL)."""
-    from engine.bootstrap import build_services
-    from engine.service.dispatch import build_dispatcher
+    from engine.bootstrap import build_dispatcher, build_services
     from engine.settings import get_settings
 
     settings = get_settings()

@@ -8,18 +8,17 @@ api/pages/config.py); such accounts are created on first sign-in with no passwor
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 
-from engine.adapters.store.web_models import WebAccountRow
 from engine.service.access import CALLER_KINDS, Caller
 from engine.service.errors import ServiceError
-from engine.service.uow import UowFactory
+from engine.service.query_ports import AccountRecord, AccountStore
 
 NotifyMode = Literal["event", "digest", "none"]
 NOTIFY_MODES: tuple[str, ...] = ("event", "digest", "none")
@@ -45,7 +44,7 @@ class AccountOut(BaseModel):
         return Caller(user_id=self.user_id, kind=self.kind, party=self.party, roles=self.roles, name=self.name)
 
 
-def _out(row: WebAccountRow) -> AccountOut:
+def _out(row: AccountRecord) -> AccountOut:
     return AccountOut(
         user_id=row.user_id,
         kind=row.kind,
@@ -63,17 +62,17 @@ def hash_password(password: str) -> str:
 
 
 class AccountService:
-    def __init__(self, uow: UowFactory, clock: Callable[[], datetime]) -> None:
-        self._uow = uow
+    def __init__(self, store: AccountStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
         self._clock = clock
 
     def count(self) -> int:
-        with self._uow() as uow:
-            return int(uow.session.scalar(select(func.count()).select_from(WebAccountRow)) or 0)
+        with self._store.transaction() as tx:
+            return tx.count()
 
     def get(self, user_id: str) -> AccountOut | None:
-        with self._uow() as uow:
-            row = uow.session.get(WebAccountRow, user_id)
+        with self._store.transaction() as tx:
+            row = tx.get(user_id)
             return _out(row) if row is not None and row.active else None
 
     def save(
@@ -92,24 +91,22 @@ class AccountService:
             raise ServiceError("validation_error", f"Okänd kontotyp '{kind}'", details={"field": "kind"})
         if kind in ("handlaggare", "samordnare") and not party:
             raise ServiceError("validation_error", "Handläggare och samordnare hör till en part", details={})
-        with self._uow() as uow:
-            s = uow.session
-            row = s.get(WebAccountRow, user_id)
-            if row is None:
-                row = WebAccountRow(user_id=user_id, created_at=self._clock(), notify_mode="event", active=True)
-                s.add(row)
-            row.kind, row.party, row.roles, row.name = kind, party, list(roles), name
+        with self._store.transaction() as tx:
+            row = tx.get(user_id) or AccountRecord(
+                user_id=user_id, kind=kind, party=party, created_at=self._clock(), notify_mode="event", active=True
+            )
+            row = replace(row, kind=kind, party=party, roles=tuple(roles), name=name)
             if password is not None:
-                row.password_hash = hash_password(password)
+                row = replace(row, password_hash=hash_password(password))
             if email is not None:
-                row.email = email
-            uow.commit()
+                row = replace(row, email=email)
+            tx.put(row)
+            tx.commit()
             return _out(row)
 
     def authenticate(self, user_id: str, password: str) -> AccountOut | None:
-        with self._uow() as uow:
-            s = uow.session
-            row = s.get(WebAccountRow, user_id.strip())
+        with self._store.transaction() as tx:
+            row = tx.get(user_id.strip())
             stored = row.password_hash if row is not None and row.active else None
             try:
                 _hasher.verify(stored or _DUMMY_HASH, password)
@@ -118,9 +115,10 @@ class AccountService:
             if row is None or stored is None:
                 return None
             if _hasher.check_needs_rehash(stored):
-                row.password_hash = hash_password(password)
-            row.last_login_at = self._clock()
-            uow.commit()
+                row = replace(row, password_hash=hash_password(password))
+            row = replace(row, last_login_at=self._clock())
+            tx.put(row)
+            tx.commit()
             return _out(row)
 
     def set_notifications(self, caller: Caller, email: str | None, mode: str) -> AccountOut:
@@ -139,10 +137,11 @@ class AccountService:
                 ) from None
         elif mode != "none":
             raise ServiceError("validation_error", "Ange en e-postadress", details={"field": "email"})
-        with self._uow() as uow:
-            row = uow.session.get(WebAccountRow, caller.user_id)
+        with self._store.transaction() as tx:
+            row = tx.get(caller.user_id)
             if row is None:
                 raise ServiceError("not_found", "Kontot finns inte")
-            row.email, row.notify_mode = address, mode
-            uow.commit()
+            row = replace(row, email=address, notify_mode=mode)
+            tx.put(row)
+            tx.commit()
             return _out(row)

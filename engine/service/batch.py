@@ -1,16 +1,14 @@
-"""The batch use cases (reports, gallring, digest, loggkontroll) on top of one `Services`."""
+"""The batch use cases (reports, gallring, digest, loggkontroll), as `engine.bootstrap.build_batch`
+wires them for the flows and the CLI."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.bootstrap import Services
-from engine.service.contacts import ContactDirectory
 from engine.service.digest import DigestService
 from engine.service.gallring import GallringService
 from engine.service.loggkontroll import LoggkontrollService
 from engine.service.reports import ReportService
-from engine.settings import Settings
 
 
 @dataclass
@@ -19,17 +17,3 @@ class BatchServices:
     gallring: GallringService
     digest: DigestService
     loggkontroll: LoggkontrollService
-
-
-def build_batch(
-    services: Services, settings: Settings | None = None, contacts: ContactDirectory | None = None
-) -> BatchServices:
-    if contacts is None:
-        path = settings.contacts_file if settings is not None else None
-        contacts = ContactDirectory.from_file(path) if path else ContactDirectory()
-    return BatchServices(
-        reports=ReportService(services.uow, services.clock),
-        gallring=GallringService(services.uow, services.clock),
-        digest=DigestService(services.uow, services.clock, contacts),
-        loggkontroll=LoggkontrollService(services.uow, services.clock),
-    )

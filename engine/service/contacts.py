@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.adapters.notify.email import normalise_address
-from engine.adapters.notify.webhooks import check_secret
+from engine.service.addresses import check_secret, normalise_address
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 
-from engine.adapters.store.models import EventRow, OutboxRow, TaskRow
 from engine.core.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from engine.core.decide import local_date
-from engine.core.state import OPEN_STATUSES
 from engine.service.access import Caller
 from engine.service.contacts import ContactDirectory
 from engine.service.errors import forbidden
-from engine.service.uow import UowFactory
+from engine.service.outbox_ports import DigestOutbox, NewOutboxMessage
 
 
 class DigestLine(BaseModel):
@@ -68,12 +65,12 @@ class DigestReport(BaseModel):
 class DigestService:
     def __init__(
         self,
-        uow: UowFactory,
+        outbox: DigestOutbox,
         clock: Callable[[], datetime],
         contacts: ContactDirectory,
         calendar: WorkingCalendar = DEFAULT_CALENDAR,
     ) -> None:
-        self._uow = uow
+        self._outbox = outbox
         self._clock = clock
         self._contacts = contacts
         self._calendar = calendar
@@ -86,16 +83,9 @@ class DigestService:
         if only_working_days and not self._calendar.is_working_day(today):
             return DigestReport(day=today.isoformat(), skipped=True, recipients=[], written=0, unaddressed=[])
         sunday = today + timedelta(days=6 - today.weekday())
-        with self._uow() as uow:
-            s = uow.session
-            tasks = s.scalars(
-                select(TaskRow)
-                .where(TaskRow.status.in_(sorted(OPEN_STATUSES)), TaskRow.due.is_not(None), TaskRow.due <= sunday)
-                .order_by(TaskRow.due, TaskRow.case_id, TaskRow.task_id)
-            ).all()
+        with self._outbox.transaction() as tx:
             groups: dict[tuple[str, str], list[DigestLine]] = defaultdict(list)
-            for t in tasks:
-                assert t.due is not None
+            for t in tx.open_tasks_due_by(sunday):
                 line = DigestLine(
                     case_id=t.case_id, task_id=t.task_id, label=t.label, party=t.party, due=t.due.isoformat(),
                     overdue=t.due < today,
@@ -122,37 +112,38 @@ class DigestService:
                 for address in addresses:
                     for ln in lines:
                         key = f"digest:{today.isoformat()}:{address}:{ln.case_id}:{ln.task_id}"
-                        if s.scalar(select(OutboxRow.id).where(OutboxRow.idempotency_key == key)) is not None:
+                        if tx.has_key(key):
                             continue
                         if ln.case_id not in event_ids:
-                            event_ids[ln.case_id] = int(
-                                s.scalar(select(func.max(EventRow.id)).where(EventRow.case_id == ln.case_id)) or 0
-                            )
-                        s.add(
-                            OutboxRow(
-                                case_id=ln.case_id,
-                                event_id=event_ids[ln.case_id],
-                                kind="digest_item",
-                                recipient=who,
-                                payload={
-                                    "type": "DeadlineMissed" if ln.overdue else "ReminderDue",
-                                    "case_id": ln.case_id,
-                                    "task": ln.task_id,
-                                    "due": ln.due,
-                                    "party": ln.party,
-                                    "to": address,
-                                    "meeting": False,
-                                    "digest": today.isoformat(),
-                                },  # fmt: skip
-                                idempotency_key=key,
-                                status="digest",
-                                attempts=0,
-                                next_attempt_at=now,
-                                created_at=now,
-                            )
-                        )
+                            event_ids[ln.case_id] = tx.last_event_id(ln.case_id)
+                        tx.add([_item(ln, who, address, key, event_ids[ln.case_id], today, now)])
                         written += 1
-            uow.commit()
+            tx.commit()
         return DigestReport(
             day=today.isoformat(), skipped=False, recipients=recipients, written=written, unaddressed=unaddressed
         )
+
+
+def _item(
+    ln: DigestLine, who: str, address: str, key: str, event_id: int, today: date, now: datetime
+) -> NewOutboxMessage:
+    return NewOutboxMessage(
+        case_id=ln.case_id,
+        event_id=event_id,
+        kind="digest_item",
+        recipient=who,
+        payload={
+            "type": "DeadlineMissed" if ln.overdue else "ReminderDue",
+            "case_id": ln.case_id,
+            "task": ln.task_id,
+            "due": ln.due,
+            "party": ln.party,
+            "to": address,
+            "meeting": False,
+            "digest": today.isoformat(),
+        },
+        idempotency_key=key,
+        status="digest",
+        next_attempt_at=now,
+        created_at=now,
+    )

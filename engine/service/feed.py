@@ -12,27 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
-
-from engine.adapters.store.db import committed_event_horizon
-from engine.adapters.store.models import CaseRow, EventRow
 from engine.core.state import CaseState
 from engine.service import access
 from engine.service.access import Caller, Level
-from engine.service.cases import event_out
-from engine.service.definitions import DefinitionCache
 from engine.service.errors import ServiceError
-from engine.service.uow import UowFactory
+from engine.service.query_ports import EventFeedStore, FeedCase
 from engine.service.views import EventOut
 
 BATCH = 500
 
 
 class EventFeedService:
-    def __init__(self, uow: UowFactory, clock: Callable[[], datetime], definitions: DefinitionCache) -> None:
-        self._uow = uow
+    def __init__(self, store: EventFeedStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
         self._clock = clock
-        self._defs = definitions
 
     def after(
         self, caller: Caller, cursor: int = 0, limit: int = 100, purpose: str = "event_feed"
@@ -43,42 +36,38 @@ class EventFeedService:
         limit = min(limit, 1000)
         out: list[EventOut] = []
         next_cursor = cursor
-        with self._uow() as uow:
-            horizon = committed_event_horizon(uow.session)
-        with self._uow() as uow:
-            s = uow.session
-            levels: dict[str, tuple[Level, CaseState, CaseRow]] = {}
+        horizon = self._store.horizon()
+        with self._store.transaction() as tx:
+            levels: dict[str, tuple[Level, FeedCase]] = {}
             logged: set[str] = set()
             now = self._clock()
             while len(out) < limit:
-                q = select(EventRow).where(EventRow.id > next_cursor)
-                if horizon is not None:
-                    q = q.where(EventRow.id <= horizon)
-                rows = s.scalars(q.order_by(EventRow.id).limit(BATCH)).all()
+                rows = tx.events_after(next_cursor, horizon, BATCH)
                 if not rows:
                     break
                 for r in rows:
                     if r.case_id not in levels:
-                        case = s.get(CaseRow, r.case_id)
-                        assert case is not None
-                        d = self._defs.get(s, case.definition_id, case.definition_version)
-                        state = CaseState.from_json(case.state)
-                        level = access.case_level(caller, state, d, identified=case.person_id is not None)
-                        levels[r.case_id] = (level, state, case)
-                    level, state, case = levels[r.case_id]
-                    visible = level in ("full", "case") or (level == "tasks" and _about_own_task(caller, state, r.data))
+                        case = tx.case(r.case_id)
+                        level = access.case_level(
+                            caller, case.state, case.definition, identified=case.person_id is not None
+                        )
+                        levels[r.case_id] = (level, case)
+                    level, case = levels[r.case_id]
+                    visible = level in ("full", "case") or (
+                        level == "tasks" and _about_own_task(caller, case.state, r.data)
+                    )
                     next_cursor = r.id
                     if visible:
-                        out.append(event_out(r))
+                        out.append(r)
                         if level in ("full", "case") and r.case_id not in logged:
                             logged.add(r.case_id)
-                            access.log_access(
-                                s, caller, now, resource="event_feed", purpose=purpose, case_id=r.case_id,
+                            tx.log_access(
+                                caller, now, resource="event_feed", purpose=purpose, case_id=r.case_id,
                                 person_id=case.person_id,
                             )  # fmt: skip
                     if len(out) >= limit:
                         break
-            uow.commit()
+            tx.commit()
         return out, next_cursor
 
 

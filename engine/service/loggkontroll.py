@@ -22,14 +22,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
-from engine.adapters.store.models import AccessLogRow, TaskRow
 from engine.core.decide import TZ, local_date
 from engine.service.access import Caller, require_auditor
 from engine.service.errors import ServiceError
+from engine.service.query_ports import AccessLogReader, AccessLogRecord
 from engine.service.reports import Period
-from engine.service.uow import UowFactory
 
 PARTY_KINDS = ("party_system", "handlaggare", "samordnare")
 
@@ -82,8 +80,8 @@ def _is_night(at: datetime, night: tuple[time, time]) -> bool:
 
 
 class LoggkontrollService:
-    def __init__(self, uow: UowFactory, clock: Callable[[], datetime]) -> None:
-        self._uow = uow
+    def __init__(self, log: AccessLogReader, clock: Callable[[], datetime]) -> None:
+        self._log = log
         self._clock = clock
 
     def sample(
@@ -105,45 +103,35 @@ class LoggkontrollService:
         seed = default_seed(period) if seed is None else seed
         start = datetime.combine(period.start, time(0), TZ).astimezone(UTC)
         end = datetime.combine(period.end + timedelta(days=1), time(0), TZ).astimezone(UTC)
-        with self._uow() as uow:
-            s = uow.session
-            rows = list(
-                s.scalars(
-                    select(AccessLogRow)
-                    .where(AccessLogRow.at >= start, AccessLogRow.at < end)
-                    .order_by(AccessLogRow.id)
-                ).all()
-            )
-            case_ids = sorted({r.case_id for r in rows if r.case_id})
-            open_spans: dict[tuple[str, str], list[tuple[date, date | None]]] = defaultdict(list)
-            for i in range(0, len(case_ids), 500):
-                for t in s.scalars(select(TaskRow).where(TaskRow.case_id.in_(case_ids[i : i + 500]))):
-                    closed = t.closed_on if t.status not in ("open", "accepted") else None
-                    open_spans[(t.case_id, t.party)].append((t.created_on, closed))
-            flags: dict[int, list[str]] = {r.id: [] for r in rows}
-            for r in rows:
-                if r.caller_kind in PARTY_KINDS and r.person_id is not None:
-                    day = local_date(r.at)
-                    spans = open_spans.get((r.case_id or "", r.party or ""), [])
-                    if not any(a <= day and (b is None or b >= day) for a, b in spans):
-                        flags[r.id].append("outside_task")
-                if _is_night(r.at, night_span):
-                    flags[r.id].append("night")
-            self._flag_bulk(rows, flags, bulk_persons, timedelta(minutes=bulk_minutes))
-            entries = [
-                LogEntry(
-                    id=r.id,
-                    at=r.at,
-                    user_id=r.user_id,
-                    caller_kind=r.caller_kind,
-                    party=r.party,
-                    case_id=r.case_id,
-                    resource=r.resource,
-                    purpose=r.purpose,
-                    flags=flags[r.id],
-                )  # fmt: skip
-                for r in rows
-            ]
+        rows, tasks = self._log.period(start, end)
+        open_spans: dict[tuple[str, str], list[tuple[date, date | None]]] = defaultdict(list)
+        for t in tasks:
+            closed = t.closed_on if t.status not in ("open", "accepted") else None
+            open_spans[(t.case_id, t.party)].append((t.created_on, closed))
+        flags: dict[int, list[str]] = {r.id: [] for r in rows}
+        for r in rows:
+            if r.caller_kind in PARTY_KINDS and r.person_id is not None:
+                day = local_date(r.at)
+                spans = open_spans.get((r.case_id or "", r.party or ""), [])
+                if not any(a <= day and (b is None or b >= day) for a, b in spans):
+                    flags[r.id].append("outside_task")
+            if _is_night(r.at, night_span):
+                flags[r.id].append("night")
+        self._flag_bulk(rows, flags, bulk_persons, timedelta(minutes=bulk_minutes))
+        entries = [
+            LogEntry(
+                id=r.id,
+                at=r.at,
+                user_id=r.user_id,
+                caller_kind=r.caller_kind,
+                party=r.party,
+                case_id=r.case_id,
+                resource=r.resource,
+                purpose=r.purpose,
+                flags=flags[r.id],
+            )  # fmt: skip
+            for r in rows
+        ]
         rng = random.Random(seed)
         picked = sorted(rng.sample(range(len(entries)), min(size, len(entries))))
         counts: dict[str, int] = defaultdict(int)
@@ -162,15 +150,15 @@ class LoggkontrollService:
         )
 
     @staticmethod
-    def _flag_bulk(rows: list[AccessLogRow], flags: dict[int, list[str]], limit: int, window: timedelta) -> None:
+    def _flag_bulk(rows: list[AccessLogRecord], flags: dict[int, list[str]], limit: int, window: timedelta) -> None:
         """Slide a window over each user's reads; when it holds more than `limit` persons, flag it."""
-        by_user: dict[str, list[AccessLogRow]] = defaultdict(list)
+        by_user: dict[str, list[AccessLogRecord]] = defaultdict(list)
         for r in rows:
             if r.person_id is not None:
                 by_user[r.user_id].append(r)
         for reads in by_user.values():
             reads.sort(key=lambda r: (r.at, r.id))
-            win: deque[AccessLogRow] = deque()
+            win: deque[AccessLogRecord] = deque()
             persons: dict[str, int] = defaultdict(int)
             for r in reads:
                 win.append(r)

@@ -20,10 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from engine.adapters.store.web_models import WebAccountRow
 from engine.service.contacts import EmailContact
 
 CASE_STAFF_KINDS = frozenset({"handlaggare", "samordnare"})
@@ -48,28 +44,12 @@ class AccountPreference:
 
 
 class EmailPreferences:
-    """Every account's choice, read once per routing batch (`load`), asked once per notification."""
+    """Every account's choice, read once per routing batch (`OutboxBatch.account_preferences`), asked
+    once per notification."""
 
     def __init__(self, accounts: Iterable[AccountPreference]) -> None:
         self._accounts = [a for a in accounts if a.email]
         self._by_address = {_key(a.email): a for a in self._accounts if a.email}
-
-    @classmethod
-    def load(cls, session: Session) -> EmailPreferences:
-        rows = session.execute(
-            select(
-                WebAccountRow.user_id,
-                WebAccountRow.kind,
-                WebAccountRow.party,
-                WebAccountRow.roles,
-                WebAccountRow.email,
-                WebAccountRow.notify_mode,
-            ).where(WebAccountRow.active.is_(True), WebAccountRow.email.is_not(None))
-        ).all()
-        return cls(
-            AccountPreference(user_id, kind, party, tuple(roles or ()), email, mode or "event")
-            for user_id, kind, party, roles, email, mode in rows
-        )
 
     def email_contacts(
         self, recipient: str, party: str | None, directory: Sequence[EmailContact]

@@ -23,9 +23,6 @@ a lone suppressed one so that it cannot be recovered by subtraction. Medians and
 from __future__ import annotations
 
 import calendar
-import csv
-import io
-import json
 import math
 import re
 import statistics
@@ -33,17 +30,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from engine.adapters.store.models import CaseRow, DefinitionRow, EventRow
 from engine.core.decide import local_date
 from engine.service.access import Caller
 from engine.service.errors import ServiceError, forbidden
-from engine.service.uow import UowFactory
+from engine.service.query_ports import ReportFacts, ReportSource
 
 GENDERS = ("kvinna", "man", "annat", "okänt")
 OUTCOME_GROUPS = ("förvärvsarbete", "studier", "arbetssökande", "övriga_avslutade", "felregistrering")
@@ -149,42 +142,31 @@ class Participation:
         return None if self.ended_on is None else (self.ended_on - self.started_on).days
 
 
-def load_participations(s: Session, until: date, definition_id: str | None = None) -> list[Participation]:
-    """Participants admitted on or before `until`, read from cases and events (never persons)."""
-    q = select(CaseRow.id, CaseRow.definition_id, CaseRow.gender, CaseRow.birth_year)
-    if definition_id is not None:
-        q = q.where(CaseRow.definition_id == definition_id)
-    cases = {cid: (did, gender, by) for cid, did, gender, by in s.execute(q)}
-    eq = (
-        select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.data)
-        .where(EventRow.type.in_(("ParticipationDecided", "CaseClosed")))
-        .order_by(EventRow.case_id, EventRow.seq)
-    )
-    if definition_id is not None:
-        eq = eq.join(CaseRow, CaseRow.id == EventRow.case_id).where(CaseRow.definition_id == definition_id)
+def participations(facts: ReportFacts, until: date) -> list[Participation]:
+    """Participants admitted on or before `until`, from cases and events (never persons)."""
     started: dict[str, date] = {}
     ended: dict[str, tuple[date, str]] = {}
-    for case_id, type_, at, data in s.execute(eq):
-        day = local_date(at)
-        if type_ == "ParticipationDecided":
-            if data.get("decision") == "admitted" and case_id not in started:
-                started[case_id] = day
-        elif case_id in started and case_id not in ended:
-            ending = "avbrott" if data.get("avbrott") else str(data.get("outcome") or "övriga_avslutade")
-            ended[case_id] = (day, ending)
+    for e in facts.events:
+        day = local_date(e.at)
+        if e.type == "ParticipationDecided":
+            if e.data.get("decision") == "admitted" and e.case_id not in started:
+                started[e.case_id] = day
+        elif e.case_id in started and e.case_id not in ended:
+            ending = "avbrott" if e.data.get("avbrott") else str(e.data.get("outcome") or "övriga_avslutade")
+            ended[e.case_id] = (day, ending)
     out = []
     for case_id, start in started.items():
-        if start > until or case_id not in cases:
+        case = facts.cases.get(case_id)
+        if start > until or case is None:
             continue
-        did, gender, birth_year = cases[case_id]
         end = ended.get(case_id)
         if end is not None and end[0] > until:
             end = None  # seen from the end of the period, still active
         out.append(
             Participation(
-                definition_id=did,
-                gender=gender if gender in GENDERS else "okänt",
-                birth_year=birth_year,
+                definition_id=case.definition_id,
+                gender=case.gender if case.gender in GENDERS else "okänt",
+                birth_year=case.birth_year,
                 started_on=start,
                 ended_on=end[0] if end else None,
                 ending=end[1] if end else None,
@@ -319,20 +301,13 @@ def require_statistics_reader(caller: Caller) -> None:
 
 
 class ReportService:
-    def __init__(self, uow: UowFactory, clock: Callable[[], datetime]) -> None:
-        self._uow = uow
+    def __init__(self, source: ReportSource, clock: Callable[[], datetime]) -> None:
+        self._source = source
         self._clock = clock
 
     def _load(self, period: Period, definition_id: str | None) -> tuple[list[Participation], dict[str, str]]:
-        with self._uow() as uow:
-            s = uow.session
-            parts = load_participations(s, period.end, definition_id)
-            names: dict[str, str] = {}
-            for did, _version, name in s.execute(
-                select(DefinitionRow.id, DefinitionRow.version, DefinitionRow.name).order_by(DefinitionRow.version)
-            ):
-                names[did] = name  # the newest version's name
-        return parts, names
+        facts = self._source.facts(definition_id)
+        return participations(facts, period.end), facts.names
 
     def raw(self, caller: Caller, period: Period, definition_id: str | None = None) -> dict[str, RawFigures]:
         """Unsuppressed figures per insats (for tests and internal checks; never written to a file)."""
@@ -406,126 +381,6 @@ class ReportService:
             if p.active_in(period)
         ]
         return sorted(rows, key=lambda r: (r.startdatum, r.slutdatum or date.max, r.kon, r.aldersgrupp, r.utfall or ""))
-
-
-# --- output: CSV, JSON, PNG -----------------------------------------------------------------
-
-_GENDER_HEAD = {"total": "totalt", "kvinna": "kvinnor", "man": "män", "annat": "annat", "okänt": "okänt"}
-
-
-def csv_columns() -> list[str]:
-    cols = ["insats", "namn"]
-    for group in ("startade", "aktiva", "avslutade"):
-        cols += [f"{group}_{_GENDER_HEAD[g]}" for g in ("total", *GENDERS)]
-    cols += [f"avslutade_{e}" for e in ENDINGS]
-    cols += ["tid_median_dagar", "tid_p90_dagar"]
-    return cols
-
-
-def _cell(value: Cell | float, threshold: int, excel: bool) -> str:
-    if value is None:
-        return f"<{threshold}"
-    if isinstance(value, float):
-        text = f"{value:g}"
-        return text.replace(".", ",") if excel else text
-    return str(value)
-
-
-def _median_cell(value: float | None, excel: bool) -> str:
-    if value is None:
-        return ""
-    text = f"{value:g}"
-    return text.replace(".", ",") if excel else text
-
-
-def report_csv(report: FinsamReport, excel: bool = False) -> bytes:
-    """UTF-8 CSV; `excel=True`: semicolons, decimal comma and a BOM, as Swedish Excel opens it."""
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";" if excel else ",", lineterminator="\r\n")
-    w.writerow(csv_columns())
-    for f in [*report.insatser, report.total]:
-        row: list[str] = [f.definition_id, f.name]
-        for group in (f.started, f.active, f.ended):
-            row += [_cell(group[g], report.threshold, excel) for g in ("total", *GENDERS)]
-        row += [_cell(f.ended_by_outcome[e], report.threshold, excel) for e in ENDINGS]
-        row += [_median_cell(f.days_median, excel), _median_cell(f.days_p90, excel)]
-        w.writerow(row)
-    return buf.getvalue().encode("utf-8-sig" if excel else "utf-8")
-
-
-def export_csv(rows: Sequence[ExportRow], excel: bool = False) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";" if excel else ",", lineterminator="\r\n")
-    w.writerow(["kon", "aldersgrupp", "startdatum", "slutdatum", "utfall"])
-    for r in rows:
-        w.writerow(
-            [
-                r.kon,
-                r.aldersgrupp,
-                r.startdatum.isoformat(),
-                r.slutdatum.isoformat() if r.slutdatum else "",
-                r.utfall or "",
-            ]
-        )
-    return buf.getvalue().encode("utf-8-sig" if excel else "utf-8")
-
-
-def report_json(report: FinsamReport) -> bytes:
-    return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8")
-
-
-def report_chart(report: FinsamReport) -> bytes:
-    """Starts and ends per month (all insatser) as PNG; suppressed months are drawn as `<5`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    labels = [m.month for m in report.months]
-    fig = Figure(figsize=(max(6.0, 0.7 * len(labels) + 2), 4), dpi=100)
-    ax = fig.subplots()
-    xs = list(range(len(labels)))
-    width = 0.4
-    for offset, attr, title, color in ((-width / 2, "started", "Startade", "#2a6f97"),
-                                       (width / 2, "ended", "Avslutade", "#e07a5f")):  # fmt: skip
-        values = [getattr(m, attr) for m in report.months]
-        heights = [v if v is not None else 0 for v in values]
-        bars = ax.bar([x + offset for x in xs], heights, width, label=title, color=color)
-        for bar, v in zip(bars, values, strict=True):
-            if v is None:
-                ax.annotate(f"<{report.threshold}", (bar.get_x() + bar.get_width() / 2, 0), ha="center",
-                            va="bottom", fontsize=8)  # fmt: skip
-    ax.set_xticks(xs, labels, rotation=45, ha="right")
-    ax.set_ylabel("Deltagare")
-    ax.set_title(f"Startade och avslutade deltagare per månad, {report.period}")
-    ax.legend()
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
-
-
-def write_report_files(
-    report: FinsamReport,
-    out_dir: Path,
-    *,
-    excel: bool = False,
-    exports: dict[str, list[ExportRow]] | None = None,
-) -> list[Path]:
-    """uppfoljning-<period>.json/.csv/.png, and deltagare-<insats>-<period>.csv per export."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = "uppfoljning-" + re.sub(r"[^0-9A-Za-z_-]+", "_", report.period)
-    files = {
-        out_dir / f"{stem}.json": report_json(report),
-        out_dir / f"{stem}.csv": report_csv(report, excel=excel),
-        out_dir / f"{stem}.png": report_chart(report),
-    }
-    for did, rows in (exports or {}).items():
-        name = re.sub(r"[^0-9A-Za-z_-]+", "_", f"deltagare-{did}-{report.period}")
-        files[out_dir / f"{name}.csv"] = export_csv(rows, excel=excel)
-    for path, content in files.items():
-        path.write_bytes(content)
-    return list(files)
 
 
 def period_of(text: str | None, today: date) -> Period:

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.adapters.store.models import OutboxRow
-from engine.bootstrap import Services
+from engine.bootstrap import Services, build_batch, new_dispatcher
 from engine.core import commands as c
-from engine.service.batch import build_batch
 from engine.service.contacts import ContactDirectory
-from engine.service.dispatch import Dispatcher, DispatchStats
+from engine.service.dispatch import DispatchStats
 from engine.service.reports import parse_period
 from tests.fakes import FakeClock
 from tests.integration.flows_kit import ALL, at, refer
@@ -55,7 +54,7 @@ def test_digest_lists_overdue_and_due_this_week_once_per_address(services: Servi
     assert digest.run(SYSTEM).written == 0, "a second run the same day writes nothing"
 
     smtp = CapturingSmtp()
-    dispatcher = Dispatcher(services, contacts, smtp=smtp)  # type: ignore[arg-type]
+    dispatcher = new_dispatcher(services, contacts, mail=smtp)
     dispatcher.collect_digests(clock(), DispatchStats())
     dispatcher.deliver(clock(), 50, DispatchStats())
     (mail,) = smtp.messages

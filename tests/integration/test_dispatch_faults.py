@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.adapters.notify.email import SmtpConfig, SmtpSender
-from engine.adapters.notify.retry import RetryPolicy
 from engine.adapters.notify.webhooks import WebhookSender
-from engine.bootstrap import Services
+from engine.bootstrap import Services, new_dispatcher
 from engine.core import commands as c
 from engine.service.contacts import ContactDirectory
 from engine.service.dispatch import Dispatcher
 from engine.service.errors import ServiceError
+from engine.service.retry import RetryPolicy
 from engine.service.timers import sweep_due_timers
 from tests.fakes import FakeClock
 from tests.integration.notify_kit import (  # noqa: F401
@@ -36,8 +36,8 @@ def office(day: date, hour: int = 10) -> datetime:
 
 
 def dispatcher(svc: Services, contacts: ContactDirectory, smtp_port: int, **kw: object) -> Dispatcher:
-    return Dispatcher(
-        svc, contacts, smtp=SmtpSender(SmtpConfig(port=smtp_port, timeout=2)),
+    return new_dispatcher(
+        svc, contacts, mail=SmtpSender(SmtpConfig(port=smtp_port, timeout=2)),
         webhooks=WebhookSender(timeout=0.5), retry=RetryPolicy(max_attempts=4, base_seconds=60,
                                                                jitter=random.Random(7).random), **kw,  # type: ignore[arg-type]
     )  # fmt: skip
@@ -162,10 +162,8 @@ def test_daily_digest_replaces_one_mail_per_event(
 def test_the_address_chosen_on_the_settings_page_gets_the_mail_and_none_means_none(
     services: Services, clock: FakeClock, smtp_server: SmtpServer
 ) -> None:
-    from engine.service.accounts import AccountService
-
     clock.set(office(date(2026, 6, 15)))
-    accounts = AccountService(services.uow, services.clock)
+    accounts = services.accounts
     accounts.save("sara.samordnare@kommun", kind="samordnare", party="kommun", roles=("samordnare",), name="Sara")
     accounts.save("kalle.samordnare@kommun", kind="samordnare", party="kommun", roles=("samordnare",), name="Kalle")
     sara = accounts.get("sara.samordnare@kommun")

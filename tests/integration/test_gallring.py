@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from engine.adapters.store.models import AccessLogRow, CaseRow, ConsentRow, EventRow, PersonRow
-from engine.bootstrap import Services
-from engine.service.batch import build_batch
+from engine.bootstrap import Services, build_batch
 from engine.service.gallring import deadline_for
 from engine.service.reports import parse_period
 from tests.fakes import FakeClock

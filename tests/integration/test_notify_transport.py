@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.adapters.notify.email import SmtpConfig, SmtpError, SmtpSender, build_message
-from engine.adapters.notify.ical import meeting_invitation
-from engine.adapters.notify.templates import Notice, render
+from engine.adapters.notify.email import SmtpConfig, SmtpError, SmtpSender
 from engine.adapters.notify.webhooks import WebhookError, WebhookSender
+from engine.service.mail_message import build_message
+from engine.service.meeting_ics import meeting_invitation
+from engine.service.notify_texts import Notice, render
 from tests.integration.notify_kit import (  # noqa: F401
     SmtpServer,
     WebhookReceiver,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.adapters.store.outbox_store import load_account_preferences
 from engine.bootstrap import Services
 from engine.service.accounts import AccountOut, AccountService
 from engine.service.contacts import EmailContact
@@ -9,7 +10,7 @@ from engine.service.preferences import EmailPreferences
 
 
 def _accounts(services: Services) -> AccountService:
-    accounts = AccountService(services.uow, services.clock)
+    accounts = services.accounts
     staff = {
         "sara.samordnare@kommun": ("samordnare", "kommun", ("samordnare", "teamledare")),
         "kalle.samordnare@kommun": ("samordnare", "kommun", ("samordnare",)),
@@ -30,7 +31,7 @@ def _get(accounts: AccountService, user_id: str) -> AccountOut:
 
 def _prefs(services: Services) -> EmailPreferences:
     with services.uow() as uow:
-        return EmailPreferences.load(uow.session)
+        return EmailPreferences(load_account_preferences(uow.session))
 
 
 def test_each_choice_on_the_settings_page_reaches_the_dispatcher(services: Services) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from engine.bootstrap import Services
-from engine.service.batch import build_batch
+from engine.bootstrap import Services, build_batch
 from engine.service.errors import ServiceError
-from engine.service.reports import parse_period, report_csv, suppress_group, write_report_files
+from engine.service.report_files import report_csv, write_report_files
+from engine.service.reports import parse_period, suppress_group
 from tests.fakes import FakeClock
 from tests.integration.conftest import make_services
 from tests.integration.flows_kit import participant, refer

@@ -16,14 +16,15 @@ import holidays
 import pytest
 from sqlalchemy import select
 
-from engine.adapters.notify.email import SmtpConfig, SmtpSender, message_id
-from engine.adapters.notify.retry import RetryPolicy
+from engine.adapters.notify.email import SmtpConfig, SmtpSender
 from engine.adapters.store.models import EventRow, OutboxRow
-from engine.bootstrap import Services
+from engine.bootstrap import Services, new_dispatcher
 from engine.core import commands as c
 from engine.service.access import Caller
 from engine.service.contacts import ContactDirectory
-from engine.service.dispatch import DELIVERY_KINDS, Dispatcher
+from engine.service.mail_message import message_id
+from engine.service.outbox_ports import DELIVERY_KINDS
+from engine.service.retry import RetryPolicy
 from engine.service.timers import sweep_due_timers
 from tests.fakes import FakeClock
 from tests.integration.conftest import make_services
@@ -73,8 +74,8 @@ class Driver:
         contacts = ContactDirectory()
         for recipient, address in ADDRESSES.items():
             contacts.register_email(recipient, address)
-        self.dispatcher = Dispatcher(
-            svc, contacts, smtp=SmtpSender(SmtpConfig(port=smtp.port)), retry=RetryPolicy(jitter=lambda: 0.5)
+        self.dispatcher = new_dispatcher(
+            svc, contacts, mail=SmtpSender(SmtpConfig(port=smtp.port)), retry=RetryPolicy(jitter=lambda: 0.5)
         )
         self.case_id = ""
         self.day = local_day(clock())

@@ -20,10 +20,9 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     url, now_file, smtp_port, stop_at, marker = sys.argv[1:6]
     from engine.adapters.notify.email import SmtpConfig, SmtpSender
-    from engine.adapters.notify.retry import RetryPolicy
-    from engine.bootstrap import build_services
+    from engine.bootstrap import build_services, new_dispatcher
     from engine.service.contacts import ContactDirectory
-    from engine.service.dispatch import Dispatcher
+    from engine.service.retry import RetryPolicy
     from engine.service.timers import sweep_due_timers
     from engine.settings import Settings
 
@@ -53,8 +52,8 @@ def main() -> int:
         if what == point and count[point] == int(n):
             stop_here()
 
-    dispatcher = Dispatcher(
-        services, contacts, smtp=SmtpSender(SmtpConfig(port=int(smtp_port), timeout=5)),
+    dispatcher = new_dispatcher(
+        services, contacts, mail=SmtpSender(SmtpConfig(port=int(smtp_port), timeout=5)),
         retry=RetryPolicy(jitter=lambda: 0.5), hook=hook,
     )  # fmt: skip
     sweep_due_timers(services, batch=50, on_fired=on_fired)

@@ -8,18 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from engine.adapters.notify.email import InvalidEmailAddress, build_message, message_id, normalise_address
-from engine.adapters.notify.ical import meeting_invitation, meeting_uid
-from engine.adapters.notify.retry import RetryPolicy
-from engine.adapters.notify.templates import KINDS, Notice, case_reference, render, render_digest, swedish_date
-from engine.adapters.notify.webhooks import (
-    WebhookVerificationError,
-    check_secret,
-    encode_body,
-    new_secret,
-    sign,
-    verify,
-)
+from engine.adapters.notify.webhooks import WebhookVerificationError, encode_body, new_secret, sign, verify
+from engine.service.addresses import InvalidEmailAddress, check_secret, normalise_address
+from engine.service.mail_message import build_message, message_id
+from engine.service.meeting_ics import meeting_invitation, meeting_uid
+from engine.service.notify_texts import KINDS, Notice, case_reference, render, render_digest, swedish_date
+from engine.service.retry import RetryPolicy
 
 CASE = "3f2a9c1b7d4e4f0a8b6c5d4e3f2a1b0c"
 LINK = f"https://insats.example/arenden/{CASE}"
@@ -43,7 +37,7 @@ def test_reminder_names_task_and_due_date_in_swedish() -> None:
 
 
 def test_payload_free_text_never_reaches_a_message() -> None:
-    from engine.adapters.notify.templates import notice_from_payload
+    from engine.service.notify_texts import notice_from_payload
 
     payload = {"type": "ConsentWithdrawn", "case_id": CASE, "reason": "Anna Andersson 19800101-1234 depression",
                "parties": ["fk"], "note": "diagnos F32"}

@@ -1,35 +1,17 @@
-"""E-mail over SMTP: addresses checked when registered, messages built without personal data.
+"""E-mail over SMTP: the `MailTransport` the dispatcher sends through.
 
-The Message-ID is derived from the outbox idempotency key, so a message sent again after a
-crash between "sent" and "recorded as sent" carries the same Message-ID and mail clients and
-the test suite can recognise it as the same message.
+The message itself (headers, Message-ID from the idempotency key, calendar attachment) is built
+in the service layer (engine/service/mail_message.py); this module only talks to the server.
 """
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
 
-from email_validator import EmailNotValidError, validate_email
-
-from engine.adapters.notify.templates import Rendered
-
-
-class InvalidEmailAddress(ValueError):
-    """The address cannot receive e-mail; the message is in Swedish for the person who typed it."""
-
-
-def normalise_address(address: str) -> str:
-    """Validate an address when a user or party contact is registered (syntax only, no DNS)."""
-    try:
-        return validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise InvalidEmailAddress(f"Ogiltig e-postadress '{address}': {exc}") from None
+from engine.service.outbox_ports import DeliveryError
 
 
 @dataclass(frozen=True)
@@ -48,51 +30,8 @@ class SmtpConfig:
             raise ValueError("smtp security must be none, starttls or tls")
 
 
-_MSGID_UNSAFE = re.compile(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]")
-
-
-def message_id(idempotency_key: str, domain: str = "insats") -> str:
-    left = _MSGID_UNSAFE.sub(".", idempotency_key).strip(".") or "x"
-    return f"<{left}@{domain}>"
-
-
-def build_message(
-    *,
-    sender: str,
-    to: list[str],
-    rendered: Rendered,
-    idempotency_key: str,
-    date: datetime,
-    calendar: bytes | None = None,
-    calendar_method: str = "REQUEST",
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    msg["Subject"] = rendered.subject
-    msg["Message-ID"] = message_id(idempotency_key)
-    msg["Date"] = format_datetime(date)
-    msg["Auto-Submitted"] = "auto-generated"
-    for name, value in rendered.headers.items():
-        msg[name] = value
-    msg.set_content(rendered.text)
-    if calendar is not None:
-        msg.add_attachment(
-            calendar,
-            maintype="text",
-            subtype="calendar",
-            filename="mote.ics",
-            params={"method": calendar_method},
-        )
-    return msg
-
-
-class SmtpError(RuntimeError):
+class SmtpError(DeliveryError):
     """Sending failed; `permanent` when the server refused for good (5xx), else worth retrying."""
-
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class SmtpSender:

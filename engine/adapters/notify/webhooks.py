@@ -20,7 +20,9 @@ from typing import Any
 
 import httpx
 
-SECRET_PREFIX = "whsec_"
+from engine.service.addresses import SECRET_PREFIX, secret_key
+from engine.service.outbox_ports import DeliveryError
+
 TOLERANCE_SECONDS = 5 * 60
 
 
@@ -32,24 +34,9 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _key(secret: str) -> bytes:
-    raw = secret[len(SECRET_PREFIX) :] if secret.startswith(SECRET_PREFIX) else secret
-    try:
-        return base64.b64decode(raw, validate=True)
-    except ValueError as exc:
-        raise ValueError("webhook secret must be whsec_<base64>") from exc
-
-
-def check_secret(secret: str) -> str:
-    """Validate a secret when a party registers its endpoint (at least 24 bytes of key)."""
-    if not secret.startswith(SECRET_PREFIX) or len(_key(secret)) < 24:
-        raise ValueError("Hemligheten ska vara whsec_<base64> med minst 24 byte nyckel")
-    return secret
-
-
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     to_sign = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_key(secret), to_sign, hashlib.sha256).digest()
+    digest = hmac.new(secret_key(secret), to_sign, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
 
@@ -77,11 +64,10 @@ def encode_body(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-class WebhookError(RuntimeError):
+class WebhookError(DeliveryError):
     def __init__(self, message: str, status: int | None = None, permanent: bool = False) -> None:
-        super().__init__(message)
+        super().__init__(message, permanent=permanent)
         self.status = status
-        self.permanent = permanent
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from engine.adapters.notify.templates import case_reference
+from engine.service.notify_texts import case_reference
 
 PRODID = "-//insats//FINSAM//SV"
 
