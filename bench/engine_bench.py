@@ -45,7 +45,9 @@ from engine.core.loader import load  # noqa: E402
 from engine.core.state import CaseState, clear_memos  # noqa: E402
 
 DEFINITION = ROOT / "definitions" / "finsam-insats.yaml"
-REFERENCE_BPMN = ROOT.parent / "shared" / "bench-reference" / "linear-insats.bpmn"
+_REFERENCE = Path("shared") / "bench-reference" / "linear-insats.bpmn"
+# ../shared next to the checkout; from a git worktree (/work/wt/<name>) the nearest ancestor that has it
+REFERENCE_BPMN = next((p / _REFERENCE for p in ROOT.parents if (p / _REFERENCE).is_file()), ROOT.parent / _REFERENCE)
 
 LIFECYCLE = simulation.SimulationOptions(
     start=date(2026, 3, 16),

@@ -1,10 +1,41 @@
-"""Test doubles (`Fake*`): the clock and the id source the service layer takes as arguments."""
+"""Test doubles (`Fake*`): the clock and the id source the service layer takes as arguments, and
+in-memory implementations of the service layer's ports (query_ports.py, outbox_ports.py)."""
 
 from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from engine.core.definition import Definition
+from engine.service.access import Caller
+from engine.service.outbox_ports import (
+    CHANNELS,
+    DELIVERY_KINDS,
+    SENDABLE,
+    DeliveryError,
+    DueTask,
+    NewOutboxMessage,
+    OutboxMessage,
+    TaskFacts,
+)
+from engine.service.preferences import AccountPreference
+from engine.service.query_ports import (
+    AccessLogRecord,
+    AccountRecord,
+    CaseFacts,
+    FeedCase,
+    ReportCase,
+    ReportEvent,
+    ReportFacts,
+    TaskSpan,
+)
+from engine.service.views import EventOut
 
 
 class FakeClock:
@@ -40,3 +71,326 @@ class FakeIds:
     def __call__(self) -> str:
         with self._lock:
             return f"{self._prefix}{next(self._counter):06d}"
+
+
+# --- read-side ports (engine/service/query_ports.py) -------------------------------------------
+
+
+class FakeFeedRead:
+    def __init__(self, feed: FakeEventFeed) -> None:
+        self._feed = feed
+        self._logged: list[dict[str, Any]] = []
+
+    def events_after(self, cursor: int, horizon: int | None, limit: int) -> list[EventOut]:
+        rows = [e for e in self._feed.events if e.id > cursor and (horizon is None or e.id <= horizon)]
+        return sorted(rows, key=lambda e: e.id)[:limit]
+
+    def case(self, case_id: str) -> FeedCase:
+        return self._feed.cases[case_id]
+
+    def log_access(
+        self, caller: Caller, at: datetime, *, resource: str, purpose: str, case_id: str, person_id: str | None
+    ) -> None:
+        self._logged.append(
+            {"user_id": caller.user_id, "at": at, "resource": resource, "purpose": purpose, "case_id": case_id,
+             "person_id": person_id}
+        )  # fmt: skip
+
+    def commit(self) -> None:
+        self._feed.access_log.extend(self._logged)
+        self._logged = []
+
+
+class FakeEventFeed:
+    """`EventFeedStore` over lists; `horizon_at` plays an unfinished transaction holding an id."""
+
+    def __init__(self) -> None:
+        self.events: list[EventOut] = []
+        self.cases: dict[str, FeedCase] = {}
+        self.access_log: list[dict[str, Any]] = []
+        self.horizon_at: int | None = None
+
+    def add_case(self, case_id: str, case: FeedCase) -> None:
+        self.cases[case_id] = case
+
+    def add_event(self, case_id: str, type_: str, data: dict[str, Any], at: datetime) -> EventOut:
+        seq = sum(1 for e in self.events if e.case_id == case_id) + 1
+        event = EventOut(id=len(self.events) + 1, case_id=case_id, seq=seq, type=type_, at=at, data=data, actor="x")
+        self.events.append(event)
+        return event
+
+    def horizon(self) -> int | None:
+        return self.horizon_at
+
+    @contextmanager
+    def transaction(self) -> Iterator[FakeFeedRead]:
+        yield FakeFeedRead(self)  # leaving without commit drops the access log rows
+
+
+class FakeAccessLog:
+    """`AccessLogReader` over a list of entries and the tasks' spans."""
+
+    def __init__(self, entries: Iterable[AccessLogRecord] = (), spans: Iterable[TaskSpan] = ()) -> None:
+        self.entries = list(entries)
+        self.spans = list(spans)
+
+    def page(
+        self, *, person_id: str | None, user_id: str | None, case_id: str | None, limit: int, offset: int
+    ) -> tuple[int, list[AccessLogRecord]]:
+        rows = [
+            r for r in sorted(self.entries, key=lambda r: r.id)
+            if (person_id is None or r.person_id == person_id) and (user_id is None or r.user_id == user_id)
+            and (case_id is None or r.case_id == case_id)
+        ]  # fmt: skip
+        return len(rows), rows[offset : offset + limit]
+
+    def period(self, start: datetime, end: datetime) -> tuple[list[AccessLogRecord], list[TaskSpan]]:
+        rows = sorted((r for r in self.entries if start <= r.at < end), key=lambda r: r.id)
+        named = {r.case_id for r in rows if r.case_id}
+        return rows, [s for s in self.spans if s.case_id in named]
+
+
+class FakeCaseCounts:
+    """`CaseCounts` over (definition id, version, facts) per case."""
+
+    def __init__(self) -> None:
+        self.cases: list[tuple[str, int, CaseFacts]] = []
+
+    def add(self, definition_id: str, version: int, facts: CaseFacts) -> None:
+        self.cases.append((definition_id, version, facts))
+
+    def running_per_version(self, definition_id: str | None) -> dict[tuple[str, int], int]:
+        out: dict[tuple[str, int], int] = {}
+        for did, version, f in self.cases:
+            if f.status == "active" and definition_id in (None, did):
+                out[(did, version)] = out.get((did, version), 0) + 1
+        return out
+
+    def case_facts(self, definition_id: str | None) -> list[CaseFacts]:
+        return [f for did, _, f in self.cases if definition_id in (None, did)]
+
+
+class FakeReportSource:
+    """`ReportSource` over cases, events (in the order given per case) and definition names."""
+
+    def __init__(self, names: dict[str, str] | None = None) -> None:
+        self.cases: dict[str, ReportCase] = {}
+        self.events: list[ReportEvent] = []
+        self.names = dict(names or {})
+
+    def facts(self, definition_id: str | None) -> ReportFacts:
+        cases = {k: v for k, v in self.cases.items() if definition_id in (None, v.definition_id)}
+        events = sorted(
+            (e for e in self.events if definition_id is None or e.case_id in cases), key=lambda e: e.case_id
+        )  # stable: each case's events keep their order
+        return ReportFacts(cases=cases, events=events, names=dict(self.names))
+
+
+class FakeAccountsTransaction:
+    def __init__(self, store: FakeAccounts) -> None:
+        self._store = store
+        self._pending = dict(store.rows)
+
+    def count(self) -> int:
+        return len(self._pending)
+
+    def get(self, user_id: str) -> AccountRecord | None:
+        return self._pending.get(user_id)
+
+    def put(self, account: AccountRecord) -> None:
+        self._pending[account.user_id] = account
+
+    def commit(self) -> None:
+        self._store.rows = dict(self._pending)
+        self._store.commits += 1
+
+
+class FakeAccounts:
+    """`AccountStore` in a dict; a transaction left without `commit` changes nothing."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, AccountRecord] = {}
+        self.commits = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[FakeAccountsTransaction]:
+        yield FakeAccountsTransaction(self)
+
+
+# --- the outbox and the transports (engine/service/outbox_ports.py) ----------------------------
+
+
+class FakeOutboxBatch:
+    def __init__(self, outbox: FakeOutbox) -> None:
+        self._o = outbox
+        self._added: list[NewOutboxMessage] = []
+        self._status: dict[int, str] = {}
+
+    def pending_notifications(self, limit: int) -> list[OutboxMessage]:
+        rows = [m for m in self._o.rows.values() if m.status == "pending" and m.kind not in DELIVERY_KINDS]
+        return sorted(rows, key=lambda m: m.id)[:limit]
+
+    def due_digest_items(self, now: datetime) -> list[OutboxMessage]:
+        rows = [m for m in self._o.rows.values() if m.status == "digest" and (m.next_attempt_at or now) <= now]
+        return sorted(rows, key=lambda m: m.id)
+
+    def set_status(self, message_id: int, status: str) -> None:
+        self._status[message_id] = status
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        return set(keys) & self._keys()
+
+    def has_key(self, idempotency_key: str) -> bool:
+        return idempotency_key in self._keys()
+
+    def _keys(self) -> set[str]:
+        return {m.idempotency_key for m in self._o.rows.values()} | {m.idempotency_key for m in self._added}
+
+    def add(self, messages: Iterable[NewOutboxMessage]) -> None:
+        self._added.extend(messages)
+
+    def messages(self, ids: Sequence[int]) -> list[OutboxMessage]:
+        return [self._o.rows[i] for i in sorted(ids) if i in self._o.rows]
+
+    def account_preferences(self) -> list[AccountPreference]:
+        return list(self._o.preferences)
+
+    def definition(self, case_id: str) -> Definition | None:
+        return self._o.definitions.get(case_id)
+
+    def task(self, case_id: str, task_id: str) -> TaskFacts | None:
+        return self._o.tasks.get((case_id, task_id))
+
+    def event_seq(self, event_id: int) -> int | None:
+        return self._o.event_seqs.get(event_id)
+
+    def open_tasks_due_by(self, day: date) -> list[DueTask]:
+        return sorted((t for t in self._o.due_tasks if t.due <= day), key=lambda t: (t.due, t.case_id, t.task_id))
+
+    def last_event_id(self, case_id: str) -> int:
+        return self._o.last_event_ids.get(case_id, 0)
+
+    def commit(self) -> None:
+        for message_id, status in self._status.items():
+            self._o.rows[message_id] = replace(self._o.rows[message_id], status=status)
+        for m in self._added:
+            self._o.insert(m)
+        self._added, self._status = [], {}
+
+
+class FakeOutbox:
+    """`OutboxStore` (and `DigestOutbox`) in memory: rows by id, plus what a batch may look up
+    (the case's definition, its tasks, event sequence numbers, the accounts' e-mail choices)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, OutboxMessage] = {}
+        self.definitions: dict[str, Definition] = {}
+        self.tasks: dict[tuple[str, str], TaskFacts] = {}
+        self.event_seqs: dict[int, int] = {}
+        self.last_event_ids: dict[str, int] = {}
+        self.due_tasks: list[DueTask] = []
+        self.preferences: list[AccountPreference] = []
+
+    def insert(self, m: NewOutboxMessage) -> OutboxMessage:
+        row = OutboxMessage(
+            id=len(self.rows) + 1, case_id=m.case_id, event_id=m.event_id, kind=m.kind, recipient=m.recipient,
+            payload=dict(m.payload), idempotency_key=m.idempotency_key, status=m.status, attempts=m.attempts,
+            next_attempt_at=m.next_attempt_at, sent_at=None, last_error=None,
+        )  # fmt: skip
+        self.rows[row.id] = row
+        return row
+
+    def notify(
+        self, case_id: str, event_id: int, seq: int, recipient: str, payload: dict[str, Any], at: datetime
+    ) -> None:
+        """A notification as `CaseService.execute` writes it with the case change."""
+        self.insert(
+            NewOutboxMessage(
+                case_id=case_id,
+                event_id=event_id,
+                kind=str(payload["type"]),
+                recipient=recipient,
+                payload=payload,
+                idempotency_key=f"{case_id}:{seq}:{recipient}",
+                status="pending",
+                next_attempt_at=at,
+                created_at=at,
+            )  # fmt: skip
+        )
+
+    def of_kind(self, *kinds: str) -> list[OutboxMessage]:
+        return [m for m in self.rows.values() if m.kind in kinds]
+
+    @contextmanager
+    def transaction(self) -> Iterator[FakeOutboxBatch]:
+        yield FakeOutboxBatch(self)
+
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
+        due = sorted(
+            (m for m in self.rows.values() if m.status in SENDABLE and m.kind in CHANNELS
+             and m.next_attempt_at is not None and m.next_attempt_at <= now),
+            key=lambda m: (m.next_attempt_at, m.id),
+        )[:limit]  # fmt: skip
+        for m in due:
+            self.rows[m.id] = replace(m, status="sending", attempts=m.attempts + 1, next_attempt_at=lease_until)
+        return [self.rows[m.id] for m in sorted(due, key=lambda m: m.id)]
+
+    def _mark(self, message_id: int, **values: Any) -> None:
+        if self.rows[message_id].status == "sending":
+            self.rows[message_id] = replace(self.rows[message_id], **values)
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._mark(message_id, status="sent", sent_at=at, last_error=None)
+
+    def mark_retry(self, message_id: int, at: datetime, error: str) -> None:
+        self._mark(message_id, status="queued", next_attempt_at=at, last_error=error)
+
+    def mark_dead(self, message_id: int, error: str) -> None:
+        self._mark(message_id, status="dead", last_error=error)
+
+    def deliveries(self, *, status: str | None, case_id: str | None, limit: int, offset: int) -> list[OutboxMessage]:
+        rows = [
+            m for m in sorted(self.rows.values(), key=lambda m: m.id)
+            if m.kind in CHANNELS and status in (None, m.status) and case_id in (None, m.case_id)
+        ]  # fmt: skip
+        return rows[offset : offset + limit]
+
+    def status_counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for m in self.rows.values():
+            if m.kind in CHANNELS:
+                out[m.status] = out.get(m.status, 0) + 1
+        return out
+
+    def redrive(self, ids: Sequence[int] | None, now: datetime) -> int:
+        n = 0
+        for m in list(self.rows.values()):
+            if m.status == "dead" and m.kind in CHANNELS and (ids is None or m.id in ids):
+                self.rows[m.id] = replace(m, status="queued", attempts=0, next_attempt_at=now)
+                n += 1
+        return n
+
+
+class FakeMailTransport:
+    """`MailTransport` that keeps what it was given; `down` makes it fail the way SMTP does."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.down: DeliveryError | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.down is not None:
+            raise self.down
+        self.messages.append(message)
+
+
+class FakeWebhookTransport:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self.down: DeliveryError | None = None
+
+    def send(self, url: str, secret: str, msg_id: str, payload: Mapping[str, Any]) -> object:
+        if self.down is not None:
+            raise self.down
+        self.sent.append((url, msg_id, dict(payload)))
+        return 200
