@@ -4,7 +4,8 @@ The cursor is the global event id. A party sees all events of cases whose curren
 it (and of anonymous cases it hosts), and otherwise only the events about its own tasks. The
 cursor returned is the last event *examined*, so a caller resumes without seeing gaps or repeats.
 On PostgreSQL the feed stops below the lowest event id an unfinished transaction may still commit
-(see `committed_event_horizon`), so an event never appears behind a cursor already handed out.
+(`EventFeedStore.horizon`; `committed_event_horizon` in the store adapter), so an event never appears
+behind a cursor already handed out.
 """
 
 from __future__ import annotations
