@@ -45,7 +45,11 @@ from engine.core.loader import load  # noqa: E402
 from engine.core.state import CaseState, clear_memos  # noqa: E402
 
 DEFINITION = ROOT / "definitions" / "finsam-insats.yaml"
-REFERENCE_BPMN = ROOT.parent / "shared" / "bench-reference" / "linear-insats.bpmn"
+# the shared folder sits beside the checkout (../shared), or beside the folder of worktrees
+REFERENCE_BPMN = next(
+    (p for p in (a / "shared" / "bench-reference" / "linear-insats.bpmn" for a in ROOT.parents) if p.is_file()),
+    ROOT.parent / "shared" / "bench-reference" / "linear-insats.bpmn",
+)
 
 LIFECYCLE = simulation.SimulationOptions(
     start=date(2026, 3, 16),
