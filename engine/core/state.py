@@ -127,8 +127,8 @@ class CaseState(msgspec.Struct, tag_field="format", tag=FORMAT):
         return _ENCODER.encode(self._written()).decode()
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document as Python values (what `to_json` writes, before it becomes text)."""
-        document: dict[str, Any] = msgspec.to_builtins(self._written())
+        """The document `to_json` writes, as JSON's Python values (lists, dicts, texts, numbers)."""
+        document: dict[str, Any] = msgspec.json.decode(self.to_json())
         return document
 
     def _written(self) -> CaseState:
