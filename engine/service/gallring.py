@@ -24,12 +24,12 @@ Each run (dry or not) is logged in `gallring_runs`; cleared cases are listed in 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -91,7 +91,7 @@ def scrub_state(state: CaseState) -> CaseState:
     s.consent = None
     if not (s.aborted and s.outcome_reason and _CODE.match(s.outcome_reason)):
         s.outcome_reason = None
-    s.tasks = {k: dataclasses.replace(t, reason=None) if t.reason else t for k, t in s.tasks.items()}
+    s.tasks = {k: replace(t, reason=None) if t.reason else t for k, t in s.tasks.items()}
     return s
 
 

@@ -8,6 +8,7 @@ comments; the default day is Monday 2026-03-02, a plain week with no public holi
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -1386,3 +1387,11 @@ def test_a_misshapen_referral_is_rejected(command: c.Refer) -> None:
     r = decide(finsam(), None, command, at(MON))
     assert isinstance(r, Rejected)
     assert r.code == "invalid_value"
+
+
+def test_every_command_type_has_its_fields_checked() -> None:
+    for cls in c.COMMAND_TYPES.values():
+        names = tuple(name for name, _ in c.FIELD_CHECKS[cls])
+        assert names == tuple(f.name for f in dataclasses.fields(cls)), cls.__name__
+    assert c.misshapen_field(c.ProtectIdentity(actor=7)) == "actor"  # type: ignore[arg-type]
+    assert c.misshapen_field(c.StartPhase(None)) is None  # type: ignore[arg-type]  # None: "no text", the rule decides

@@ -9,7 +9,8 @@ avbrott must still be possible.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -19,7 +20,8 @@ from engine.core import commands as c
 from engine.core.decide import decide
 from engine.core.definition import Definition, PhaseKind
 from engine.core.events import EVENT_TYPES, Decision, Rejected
-from engine.core.state import CaseState
+from engine.core.state import CaseState, Consent, TaskState, Timer
+from engine.core.state_format import FORMAT
 
 from .casekit import ALL_PARTIES, at, finsam, local
 
@@ -403,3 +405,149 @@ def test_a_case_that_follows_the_process_and_waits_reaches_every_phase_safely(da
         if s.closed:
             break
     record_reach(s)
+
+
+# --- any state through its JSON -----------------------------------------------------------------
+# The walks above reach the states the rules make; these draw states field by field, with any
+# text, any day and every kind of fact value, to test the JSON on its own.
+
+texts = st.text(max_size=12)
+ids = st.text(min_size=1, max_size=12)
+days = st.dates()
+maybe_days = st.none() | days
+instants = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))]))
+fact_values = st.one_of(
+    days,
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    texts,
+)
+consents = st.builds(Consent, st.lists(ids, max_size=4).map(tuple), days, texts, texts, maybe_days)
+task_states = st.builds(
+    TaskState,
+    id=ids,
+    spec=st.none() | ids,
+    kind=texts,
+    label=texts,
+    phase=st.none() | ids,
+    responsible=texts,
+    party=texts,
+    status=st.sampled_from(["open", "accepted", "declined", "completed", "cancelled"]),
+    created_on=days,
+    due=maybe_days,
+    blocking=st.booleans(),
+    closed_on=maybe_days,
+    reason=st.none() | texts,
+    escalated_to=st.none() | texts,
+    meeting=st.booleans(),
+)
+timer_states = st.builds(Timer, ids, instants, texts, st.none() | texts)
+case_states = st.builds(
+    CaseState,
+    case_id=ids,
+    definition_id=ids,
+    definition_version=st.integers(1, 2**31),
+    status=st.sampled_from(["active", "closed"]),
+    phase=ids,
+    phase_entered_on=days,
+    started_on=days,
+    anonymous=st.booleans(),
+    referred_by=st.none() | ids,
+    phase_ends_on=maybe_days,
+    phase_visits=st.lists(st.tuples(ids, days), max_size=4),
+    consent=st.none() | consents,
+    decision=st.none() | texts,
+    facts=st.dictionaries(ids, fact_values, max_size=5),
+    tasks=st.lists(task_states, max_size=5).map(lambda ts: {t.id: t for t in ts}),
+    timers=st.lists(timer_states, max_size=4).map(lambda ts: {t.id: t for t in ts}),
+    last_contact_on=maybe_days,
+    follow_ups=st.integers(0, 1000),
+    global_timers_started=st.lists(ids, max_size=2).map(tuple),
+    outcome=st.none() | texts,
+    outcome_reason=st.none() | texts,
+    aborted=st.booleans(),
+    closed_on=maybe_days,
+)
+
+
+def format_1(s: CaseState) -> str:
+    """The JSON the core wrote before it had a format version (commit b756f74), written out
+    here from that code's to_dict: tasks and timers as positional arrays, date facts marked."""
+
+    def day(value: date | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    consent = s.consent
+    return json.dumps(
+        {
+            "case_id": s.case_id,
+            "definition_id": s.definition_id,
+            "definition_version": s.definition_version,
+            "status": s.status,
+            "phase": s.phase,
+            "phase_entered_on": day(s.phase_entered_on),
+            "started_on": day(s.started_on),
+            "anonymous": s.anonymous,
+            "referred_by": s.referred_by,
+            "phase_ends_on": day(s.phase_ends_on),
+            "phase_visits": [[p, day(d)] for p, d in s.phase_visits],
+            "consent": None
+            if consent is None
+            else {
+                "parties": list(consent.parties),
+                "given_on": day(consent.given_on),
+                "form": consent.form,
+                "recorded_by": consent.recorded_by,
+                "withdrawn_on": day(consent.withdrawn_on),
+            },
+            "decision": s.decision,
+            "facts": {k: {"date": v.isoformat()} if isinstance(v, date) else v for k, v in s.facts.items()},
+            "tasks": [
+                [
+                    t.id,
+                    t.spec,
+                    t.kind,
+                    t.label,
+                    t.phase,
+                    t.responsible,
+                    t.party,
+                    t.status,
+                    day(t.created_on),
+                    day(t.due),
+                    t.blocking,
+                    day(t.closed_on),
+                    t.reason,
+                    t.escalated_to,
+                    t.meeting,
+                ]  # fmt: skip
+                for t in s.tasks.values()
+            ],
+            "timers": [[t.id, t.at.isoformat(), t.kind, t.ref] for t in s.timers.values()],
+            "last_contact_on": day(s.last_contact_on),
+            "follow_ups": s.follow_ups,
+            "global_timers_started": list(s.global_timers_started),
+            "outcome": s.outcome,
+            "outcome_reason": s.outcome_reason,
+            "aborted": s.aborted,
+            "closed_on": day(s.closed_on),
+        }
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(s=case_states)
+def test_any_state_survives_its_json_which_names_its_format(s: CaseState) -> None:
+    text = s.to_json()
+    assert json.loads(text)["format"] == FORMAT
+    loaded = CaseState.from_json(text)
+    assert loaded == s
+    assert {k: type(v) for k, v in loaded.facts.items()} == {k: type(v) for k, v in s.facts.items()}
+    assert loaded.to_json() == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(s=case_states)
+def test_any_state_written_in_format_1_loads_as_the_same_state(s: CaseState) -> None:
+    assert CaseState.from_json(format_1(s)) == s
+    assert CaseState.from_json(format_1(s).encode()) == s
