@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.pages import labels as L
-from api.pages.config import WebSettings, get_web_settings, session_secret
+from api.pages.config import session_secret
 from api.pages.diagram import describe, render_svg
 from api.pages.session import Session, SessionCodec
 from api.pages.stats import bar_chart
@@ -32,6 +32,7 @@ from engine.core.simulation import SimulationOptions, default_path
 from engine.service.accounts import NOTIFY_MODES, AccountOut, AccountService
 from engine.service.errors import ServiceError
 from engine.service.overview import OverviewService
+from engine.settings import Settings
 
 log = logging.getLogger("insats.pages")
 HERE = Path(__file__).resolve().parent
@@ -61,7 +62,7 @@ class Web:
     accounts: AccountService
     overview: OverviewService
     codec: SessionCodec
-    settings: WebSettings
+    settings: Settings
     key_dir: Path
     demo_checked: bool = False
     labels_cache: dict[tuple[str, int], Definition] = field(default_factory=dict)
@@ -72,18 +73,16 @@ class Web:
 
 def install(app: FastAPI) -> None:
     services = app.state.services
-    settings = app.state.settings
-    web_settings = get_web_settings()
-    key_dir = Path(getattr(settings, "key_dir", "var/keys"))
-    secure = web_settings.cookie_secure
+    settings: Settings = app.state.settings
+    secure = settings.web_cookie_secure
     if secure is None:
-        secure = str(getattr(settings, "base_url", "")).startswith("https://")
+        secure = settings.base_url.startswith("https://")
     app.state.web = Web(
         accounts=AccountService(services.uow, services.clock),
         overview=OverviewService(services.uow),
-        codec=SessionCodec(session_secret(web_settings, key_dir), web_settings.session_max_age_seconds, secure),
-        settings=web_settings,
-        key_dir=key_dir,
+        codec=SessionCodec(session_secret(settings), settings.web_session_max_age_seconds, secure),
+        settings=settings,
+        key_dir=Path(settings.key_dir),
     )
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
@@ -238,7 +237,7 @@ def seed_demo_accounts(web: Web) -> None:
     if web.demo_checked:
         return
     web.demo_checked = True
-    if not web.settings.demo_accounts or not web.settings.local_accounts or web.accounts.count() > 0:
+    if not web.settings.web_demo_accounts or not web.settings.web_local_accounts or web.accounts.count() > 0:
         return
     from api.auth import DEMO_IDENTITIES
 
@@ -279,7 +278,7 @@ def login_page(request: Request, nasta: str | None = None) -> Response:
     return render(
         request,
         "login.html",
-        {"next": _local(nasta, "/"), "local": web.settings.local_accounts, "oidc": web.settings.oidc_enabled},
+        {"next": _local(nasta, "/"), "local": web.settings.web_local_accounts, "oidc": web.settings.web_oidc_enabled},
     )
 
 
@@ -288,7 +287,7 @@ async def login(request: Request) -> Response:
     web = _web(request)
     form = await form_of(request)
     target = _local(form.get("nasta"), "/")
-    if not web.settings.local_accounts:
+    if not web.settings.web_local_accounts:
         raise PageError(404, "Inloggning med lösenord är avstängd; logga in via identitetsleverantören.")
     account = web.accounts.authenticate(form.get("anvandare", ""), form.get("losenord", ""))
     if account is None:
@@ -298,7 +297,7 @@ async def login(request: Request) -> Response:
             {
                 "next": target,
                 "local": True,
-                "oidc": web.settings.oidc_enabled,
+                "oidc": web.settings.web_oidc_enabled,
                 "error": "Fel användarnamn eller lösenord.",
                 "user": form.get("anvandare", ""),
             },
@@ -314,7 +313,7 @@ def oidc_start(request: Request, nasta: str | None = None) -> Response:
     from api.pages import oidc
 
     web = _web(request)
-    if not web.settings.oidc_enabled:
+    if not web.settings.web_oidc_enabled:
         raise PageError(404, "Inloggning via identitetsleverantör är inte konfigurerad.")
     url, pending = oidc.start(web, _local(nasta, "/"))
     sess = session(request)
@@ -328,7 +327,7 @@ def oidc_callback(request: Request, code: str = "", state: str = "", error: str 
     from api.pages import oidc
 
     web = _web(request)
-    if not web.settings.oidc_enabled:
+    if not web.settings.web_oidc_enabled:
         raise PageError(404, "Inloggning via identitetsleverantör är inte konfigurerad.")
     sess = session(request)
     pending = sess.extra.pop("oidc", None)
