@@ -103,17 +103,9 @@ class DemoDriver:
 
 
 def has_cases(settings: Any) -> bool:
-    from sqlalchemy import func, select
+    from engine.bootstrap import has_cases as any_case
 
-    from engine.adapters.store.db import make_engine
-    from engine.adapters.store.models import CaseRow
-
-    engine = make_engine(settings.database_url)
-    try:
-        with engine.connect() as conn:
-            return bool(conn.execute(select(func.count()).select_from(CaseRow)).scalar())
-    finally:
-        engine.dispose()
+    return any_case(settings)
 
 
 def create_demo_cases(services: Any, today: date) -> list[CaseOut]:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -107,3 +108,34 @@ def build_services(
     if settings.sync_definitions and settings.definitions_dir.is_dir():
         services.definitions.sync_from_dir(settings.definitions_dir)
     return services
+
+
+# --- for `python -m engine run` (api/serve.py), which must not reach into the adapters itself ---
+
+
+def upgrade_database(url: str) -> None:
+    """Alembic `upgrade head`."""
+    from engine.adapters.store.migrate import upgrade
+
+    upgrade(url)
+
+
+def has_cases(settings: Settings) -> bool:
+    """Whether the database holds any case (demo data is made only into an empty one)."""
+    from sqlalchemy import func, select
+
+    from engine.adapters.store.models import CaseRow
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(select(func.count()).select_from(CaseRow)).scalar())
+    finally:
+        engine.dispose()
+
+
+def start_embedded_worker(services: Services) -> Any:
+    """The timer sweep and dispatcher on an APScheduler thread in this process; `.shutdown()` it."""
+    from engine.adapters.scheduler import start_embedded_worker as start
+
+    return start(services)
