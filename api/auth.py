@@ -228,6 +228,19 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+def create_once(path: Path, data: bytes) -> None:
+    """Write `path` (0600) unless it exists, atomically: of several processes starting together
+    (api replicas on one key volume) one creates it and all then read the same file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    _write_private(tmp, data)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
 def load_or_create_keys(key_dir: Path) -> tuple[Any, Any, str]:
     """The embedded RS256 key pair; generated on first start, reused afterwards."""
     private_path = key_dir / "jwt-private.pem"
@@ -236,9 +249,7 @@ def load_or_create_keys(key_dir: Path) -> tuple[Any, Any, str]:
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        tmp = private_path.with_suffix(".tmp")
-        _write_private(tmp, pem)
-        os.replace(tmp, private_path)
+        create_once(private_path, pem)
     private_key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
     public_key = private_key.public_key()
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -276,8 +287,11 @@ def load_or_create_clients(key_dir: Path) -> tuple[dict[str, dict[str, Any]], di
             entry["api_key_sha256"] = _hash(api_key)
             plain[ident.client_id] = {"client_secret": secret, "api_key": api_key}
         clients[ident.client_id] = entry
+    mine = json.dumps(clients, indent=2, ensure_ascii=False).encode()
+    create_once(clients_path, mine)
+    if clients_path.read_bytes() != mine:  # another process made them first: theirs hold
+        return load_or_create_clients(key_dir)
     _write_private(secrets_path, json.dumps(plain, indent=2).encode())
-    _write_private(clients_path, json.dumps(clients, indent=2, ensure_ascii=False).encode())
     return clients, plain
 
 

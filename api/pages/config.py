@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
+from api.auth import create_once
 from engine.settings import Settings
 
 
@@ -15,10 +15,5 @@ def session_secret(settings: Settings) -> bytes:
         return settings.web_session_secret.encode()
     path = Path(settings.key_dir) / "web-session.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-        os.replace(tmp, path)
+        create_once(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip().encode()
