@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.auth import build_authenticator
 from api.guard import _PNR, looks_like_personnummer
+from api.parties import KnownParties
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 
 API_VERSION = "1.0.0"
@@ -205,7 +206,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.services = services
-    app.state.authenticator = build_authenticator(settings)
+    app.state.parties = KnownParties(services.definitions)
+    app.state.authenticator = build_authenticator(settings, app.state.parties)
     app.state.clock = clock
 
     problems.install(app, service_error)

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Party = Literal["af", "fk", "kommun", "region"]
+Party = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["kommun"])]
+"""A party id; which parties exist is the case's definition's to say (the service checks: unknown_party)."""
 Gender = Literal["kvinna", "man", "annat"]
 Decision = Literal["admitted", "not_admitted", "on_hold"]
 TaskFilter = Literal["open", "overdue", "due_this_week", "all"]
@@ -37,7 +38,7 @@ class ConsentCreate(BaseModel):
 
     model_config = _example(parties=["af", "fk", "kommun", "region"], given_on="2026-11-20", form="skriftligt")
 
-    parties: list[Party] = Field(min_length=1, max_length=4)
+    parties: list[Party] = Field(min_length=1, max_length=50)
     given_on: date
     form: ShortText = "skriftligt"
 
@@ -47,7 +48,7 @@ class ConsentWithdraw(BaseModel):
 
     model_config = _example(parties=["af"], reason="Deltagaren återkallade muntligt")
 
-    parties: list[Party] | None = Field(None, min_length=1, max_length=4)
+    parties: list[Party] | None = Field(None, min_length=1, max_length=50)
     reason: Text | None = None
 
 

@@ -116,6 +116,8 @@ def finish(web: Any, pending: dict[str, str], code: str, state: str) -> AccountO
         roles = json.loads(roles) if roles.startswith("[") else roles.split()
     if kind not in WEB_KINDS:
         raise OidcError(f"kind {kind!r}")
+    if party and str(party) not in web.parties:  # a party no loaded definition declares
+        raise OidcError(f"party {party!r}")
     user_id = str(claims.get(s.web_oidc_user_claim) or claims["sub"])
     account: AccountOut = web.accounts.save(
         user_id,

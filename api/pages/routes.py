@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -69,6 +69,8 @@ class Web:
     http: Any = None
     """httpx.Client for the OIDC provider (tests put a fake IdP behind a MockTransport)."""
     oidc_meta: dict[str, Any] | None = None
+    parties: Container[str] = field(default_factory=frozenset)
+    """The parties an account may belong to: those the loaded definitions declare (api/parties.py)."""
 
 
 def install(app: FastAPI) -> None:
@@ -83,6 +85,7 @@ def install(app: FastAPI) -> None:
         codec=SessionCodec(session_secret(settings), settings.web_session_max_age_seconds, secure),
         settings=settings,
         key_dir=Path(settings.key_dir),
+        parties=app.state.parties,
     )
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
