@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.pages import labels as L
 from api.pages.stats import bar_chart
 from api.pages.web import (
     AdminMe,
-    L,
     definition_of,
     render,
     services_of,
