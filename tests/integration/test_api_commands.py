@@ -130,3 +130,17 @@ def test_a_task_is_completed_without_a_body(api: Api) -> None:
     )
     assert r.status_code == 200, r.text
     assert next(t for t in r.json()["tasks"] if t["task_id"] == task["task_id"])["status"] == "completed"
+
+
+def test_an_unexpected_error_is_a_logged_problem_500(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = api.named()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store fell over")
+
+    monkeypatch.setattr(api.app.state.services.cases, "execute", broken)
+    r = api.post(f"/cases/{case['id']}/contacts", SARA, {}, headers={"If-Match": f'"{case["version"]}"'})
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "internal_error"
+    assert "fell over" not in r.text
