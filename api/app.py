@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.auth import build_authenticator
 from api.guard import _PNR, looks_like_personnummer
+from api.parties import KnownParties
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 
 API_VERSION = "1.0.0"
@@ -168,27 +169,12 @@ def _problem_doc(status: int) -> dict[str, Any]:
     }
 
 
-class InsatsAPI(FastAPI):
-    """FastAPI, with the case commands' short path (api/fastpath.py) in front of its whole stack."""
-
-    fast_path: Any = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.fast_path is not None:
-            await self.fast_path(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
-
-
 def create_app(
     settings: Any = None,
     services: Any = None,
     clock: Callable[[], datetime] | None = None,
-    *,
-    command_fast_path: bool = True,
 ) -> FastAPI:
-    """Build the app. Tests pass their own settings (database URL, key dir) and a fake clock;
-    `command_fast_path=False` sends the case commands through FastAPI's routing too (tests compare)."""
+    """Build the app. Tests pass their own settings (database URL, key dir) and a fake clock."""
     from engine.settings import get_settings
 
     settings = settings or get_settings()
@@ -207,7 +193,7 @@ def create_app(
         # `python -m engine db upgrade`.
         services = build_services(settings, clock=clock)
 
-    app = InsatsAPI(
+    app = FastAPI(
         title="insats API",
         version=API_VERSION,
         description=DESCRIPTION,
@@ -220,7 +206,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.services = services
-    app.state.authenticator = build_authenticator(settings)
+    app.state.parties = KnownParties(services.definitions)
+    app.state.authenticator = build_authenticator(settings, app.state.parties)
     app.state.clock = clock
 
     problems.install(app, service_error)
@@ -241,10 +228,6 @@ def create_app(
 
     install_pages(app)
 
-    if command_fast_path:
-        from api.fastpath import CommandFastPath
-
-        app.fast_path = CommandFastPath(super(InsatsAPI, app).__call__, app.state, prefix=API_PREFIX)
     app.add_middleware(NoStore)
     app.add_middleware(PersonnummerGuard)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,7 +35,6 @@ from engine.service.access import Caller
 EMBEDDED_ISSUER = "insats-embedded"
 EMBEDDED_AUDIENCE = "insats-api"
 KINDS = ("party_system", "handlaggare", "samordnare", "forbund_admin", "auditor")
-PARTIES = ("af", "fk", "kommun", "region")
 
 bearer_scheme = HTTPBearer(auto_error=False, description="OAuth 2 bearer-token (JWT)")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="API-nyckel för partssystem")
@@ -91,6 +91,8 @@ class Authenticator:
     kid: str = ""
     jwks_client: Any = None
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parties: Container[str] | None = None
+    """The parties a token may name (api/parties.py: those the loaded definitions declare); None: any."""
     token_ttl: int = 3600
     verified: dict[str, tuple[Caller, float]] = field(default_factory=dict, repr=False)
     """Tokens already verified → (caller, exp): a client sends the same bearer token on every
@@ -173,7 +175,7 @@ class Authenticator:
             raise _invalid("Token har gått ut / token expired") from exc
         except (jwt.PyJWTError, ValueError) as exc:
             raise _invalid(f"Ogiltig token: {exc}") from exc
-        return caller_from_claims(claims), float(claims["exp"])
+        return caller_from_claims(claims, self.parties), float(claims["exp"])
 
     def jwks(self) -> dict[str, Any]:
         if self.public_key is None:
@@ -187,13 +189,13 @@ def _invalid(detail: str) -> ApiError:
     return ApiError("invalid_token", detail, 401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
-def caller_from_claims(claims: dict[str, Any]) -> Caller:
+def caller_from_claims(claims: dict[str, Any], parties: Container[str] | None = None) -> Caller:
     kind = claims.get("kind")
     party = claims.get("party")
     roles = claims.get("roles") or ()
     if kind not in KINDS:
         raise _invalid(f"Okänd anroparstyp i token: {kind!r}")
-    if party is not None and party not in PARTIES:
+    if party is not None and (not isinstance(party, str) or (parties is not None and party not in parties)):
         raise _invalid(f"Okänd part i token: {party!r}")
     if kind in ("party_system", "handlaggare", "samordnare") and party is None:
         raise _invalid("Token saknar part")
@@ -228,6 +230,19 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+def create_once(path: Path, data: bytes) -> None:
+    """Write `path` (0600) unless it exists, atomically: of several processes starting together
+    (api replicas on one key volume) one creates it and all then read the same file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    _write_private(tmp, data)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
 def load_or_create_keys(key_dir: Path) -> tuple[Any, Any, str]:
     """The embedded RS256 key pair; generated on first start, reused afterwards."""
     private_path = key_dir / "jwt-private.pem"
@@ -236,9 +251,7 @@ def load_or_create_keys(key_dir: Path) -> tuple[Any, Any, str]:
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        tmp = private_path.with_suffix(".tmp")
-        _write_private(tmp, pem)
-        os.replace(tmp, private_path)
+        create_once(private_path, pem)
     private_key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
     public_key = private_key.public_key()
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -276,18 +289,22 @@ def load_or_create_clients(key_dir: Path) -> tuple[dict[str, dict[str, Any]], di
             entry["api_key_sha256"] = _hash(api_key)
             plain[ident.client_id] = {"client_secret": secret, "api_key": api_key}
         clients[ident.client_id] = entry
+    mine = json.dumps(clients, indent=2, ensure_ascii=False).encode()
+    create_once(clients_path, mine)
+    if clients_path.read_bytes() != mine:  # another process made them first: theirs hold
+        return load_or_create_clients(key_dir)
     _write_private(secrets_path, json.dumps(plain, indent=2).encode())
-    _write_private(clients_path, json.dumps(clients, indent=2, ensure_ascii=False).encode())
     return clients, plain
 
 
-def build_authenticator(settings: Any) -> Authenticator:
+def build_authenticator(settings: Any, parties: Container[str] | None = None) -> Authenticator:
     jwks_url = getattr(settings, "jwks_url", None)
     if jwks_url:
         return Authenticator(
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience or EMBEDDED_AUDIENCE,
             jwks_client=jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300),
+            parties=parties,
         )
     key_dir = Path(getattr(settings, "key_dir", "var/keys"))
     private_key, public_key, kid = load_or_create_keys(key_dir)
@@ -299,6 +316,7 @@ def build_authenticator(settings: Any) -> Authenticator:
         public_key=public_key,
         kid=kid,
         clients=clients,
+        parties=parties,
     )
 
 

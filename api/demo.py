@@ -19,7 +19,7 @@ from engine.service.views import CaseOut, ReferralIn
 
 DEMO_TOKEN_TTL = 12 * 3600
 WEB_PASSWORDS_FILE = "demo-web-passwords.json"
-"""Written by api.pages.routes.seed_demo_accounts (0600) in the key directory."""
+"""Written by api.pages.signin.seed_demo_accounts (0600) in the key directory."""
 
 # Skatteverket's published test personnummer (open data "Testpersonnummer", dataportal.se): they are
 # never given to a real person, so demo data can never point at one. 19121212-1212 is "Tolvan
@@ -103,17 +103,9 @@ class DemoDriver:
 
 
 def has_cases(settings: Any) -> bool:
-    from sqlalchemy import func, select
+    from engine.bootstrap import has_cases as any_case
 
-    from engine.adapters.store.db import make_engine
-    from engine.adapters.store.models import CaseRow
-
-    engine = make_engine(settings.database_url)
-    try:
-        with engine.connect() as conn:
-            return bool(conn.execute(select(func.count()).select_from(CaseRow)).scalar())
-    finally:
-        engine.dispose()
+    return any_case(settings)
 
 
 def create_demo_cases(services: Any, today: date) -> list[CaseOut]:
@@ -150,7 +142,7 @@ def web_passwords(app: Any, key_dir: Path) -> dict[str, str]:
     banner can show them; {} when the pages use an external IdP or the file is gone."""
     web = getattr(app.state, "web", None)
     if web is not None:
-        from api.pages.routes import seed_demo_accounts
+        from api.pages.signin import seed_demo_accounts
 
         seed_demo_accounts(web)
     path = key_dir / WEB_PASSWORDS_FILE

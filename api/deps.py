@@ -31,11 +31,6 @@ async def expected_version(
     ] = None,
 ) -> int | None:
     """The case version a command expects; missing → 428, `*` → any version."""
-    return version_from_if_match(if_match)
-
-
-def version_from_if_match(if_match: str | None) -> int | None:
-    """`expected_version` as a plain function (the command short path, api/fastpath.py, calls it too)."""
     if if_match is None or not if_match.strip():
         raise ApiError(
             "version_required",

@@ -1,7 +1,8 @@
 """API benchmark: commands/s and p50/p99 latency through HTTP, against the raw PostgreSQL rate.
 
-Starts the server (`python -m api.workers`: uvicorn processes with a listening socket each) in a
-subprocess on a fresh PostgreSQL database, then 16 concurrent clients
+Starts the server as `make run` does (`python -m engine run --workers N`: migrations, then gunicorn
+with uvicorn workers, a listening socket each; the embedded worker off) in a subprocess on a fresh
+PostgreSQL database, then 16 concurrent clients
 (keep-alive HTTP/1.1 on asyncio streams) each drive their own case with `POST /cases/{id}/contacts`
 (If-Match from the last ETag). In the same run, in alternating rounds with the HTTP load, it
 measures one small INSERT+COMMIT per transaction over 16 connections. Prints one line with the
@@ -167,7 +168,6 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=5, help="alternating HTTP/raw rounds sharing --duration")
-    ap.add_argument("--plain", action="store_true", help="asyncio + h11 even where uvloop/httptools are installed")
     args = ap.parse_args()
 
     name = f"insats_bench_{uuid.uuid4().hex[:8]}"
@@ -175,14 +175,18 @@ def main() -> int:
         conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
     url = f"{PG}/{name}"
     tmp = Path(tempfile.mkdtemp(prefix="insats-bench-"))
-    env = {**os.environ, "DATABASE_URL": url, "KEY_DIR": str(tmp / "keys"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KEY_DIR": str(tmp / "keys"),
+        "PYTHONPATH": str(ROOT),
+        "EMBEDDED_WORKER": "false",  # the command path alone, as before
+    }
     proc = None
     try:
         from api.auth import DEMO_IDENTITIES, build_authenticator
-        from engine.adapters.store.migrate import upgrade
         from engine.settings import Settings
 
-        upgrade(url)
         settings = Settings(database_url=url, key_dir=tmp / "keys")
         auth = build_authenticator(settings)  # creates the key pair the server will load
         sara = next(i for i in DEMO_IDENTITIES if i.client_id == "sara.samordnare@kommun")
@@ -191,25 +195,17 @@ def main() -> int:
         port = _free_port()
         proc = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                *(["uvicorn", "--factory", "api.app:create_app"] if args.plain else ["api.workers"]),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                *(["--loop", "asyncio", "--http", "h11"] if args.plain else []),
+                *[sys.executable, "-m", "engine", "run", "--no-demo", "--host", "127.0.0.1", "--port", str(port)],
+                *["--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
             ],
             env=env,
             cwd=ROOT,
+            stdout=subprocess.DEVNULL,  # the start banner; errors still go to stderr
         )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
+        for _ in range(600):  # migrations and the definitions' sync come first
+            if proc.poll() is not None:
+                raise SystemExit(f"the server stopped ({proc.returncode})")
             try:
                 if httpx.get(base + "/api/v1/api-info", timeout=1).status_code == 200:
                     break
@@ -269,7 +265,7 @@ def main() -> int:
         rate, raw = statistics.median(rates), statistics.median(raws)
         ratio = statistics.median(r / w for r, w in zip(rates, raws, strict=True))
         lat.sort()
-        loop = "uvloop+httptools" if _has("uvloop") and _has("httptools") and not args.plain else "asyncio+h11"
+        loop = "uvloop+httptools" if _has("uvloop") and _has("httptools") else "asyncio+h11"
         p50 = statistics.median(lat) * 1000
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
         print(

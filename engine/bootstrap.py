@@ -208,3 +208,34 @@ def build_dispatcher(services: Services, contacts: ContactDirectory | None = Non
     kw.setdefault("case_link", settings.case_link)
     kw.setdefault("base_url", settings.base_url)
     return new_dispatcher(services, contacts, **kw)
+
+
+# --- for `python -m engine run` (api/serve.py), which must not reach into the adapters itself ---
+
+
+def upgrade_database(url: str) -> None:
+    """Alembic `upgrade head`."""
+    from engine.adapters.store.migrate import upgrade
+
+    upgrade(url)
+
+
+def has_cases(settings: Settings) -> bool:
+    """Whether the database holds any case (demo data is made only into an empty one)."""
+    from sqlalchemy import func, select
+
+    from engine.adapters.store.models import CaseRow
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(select(func.count()).select_from(CaseRow)).scalar())
+    finally:
+        engine.dispose()
+
+
+def start_embedded_worker(services: Services) -> Any:
+    """The timer sweep and dispatcher on an APScheduler thread in this process; `.shutdown()` it."""
+    from engine.adapters.scheduler import start_embedded_worker as start
+
+    return start(services)

@@ -34,10 +34,17 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Start the HTTP service (api/serve.py): migrate, load definitions, demo data, uvicorn."""
+    """Start the HTTP service (api/serve.py): migrate, load definitions, demo data, web processes."""
     from api.serve import serve
 
-    return serve(host=args.host, port=args.port, demo_data=not args.no_demo, workers=args.workers)
+    return serve(
+        host=args.host,
+        port=args.port,
+        demo_data=not args.no_demo,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,11 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_flow_commands(sub)
 
-    p = sub.add_parser("run", help="starta tjänsten (uvicorn): migrera, läs in definitioner, demodata, tokens")
+    p = sub.add_parser("run", help="starta tjänsten: migrera, läs in definitioner, demodata, tokens, webbprocesser")
     p.add_argument("--host", default=None, help="standard: från BASE_URL (127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="standard: från BASE_URL (8000)")
     p.add_argument("--no-demo", action="store_true", help="skapa ingen demodata")
-    p.add_argument("--workers", type=int, default=None, help="uvicorn-processer (standard: WEB_WORKERS, 1)")
+    p.add_argument("--workers", type=int, default=None, help="webbprocesser (standard: WEB_WORKERS, 1)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--no-access-log", action="store_true", help="ingen rad per anrop")
     p.set_defaults(func=_run)
     return parser
 

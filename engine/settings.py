@@ -1,9 +1,14 @@
-"""One settings object for the whole application, read from environment variables."""
+"""One settings object for the whole application, read from environment variables.
+
+A field's environment variable is its name in capitals (`web_session_secret` reads
+`WEB_SESSION_SECRET`); settings with a fixed set of values are `Literal`s, so a typo fails at start.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,7 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", env_ignore_empty=True)
+    """An empty variable (`CONTACTS_FILE=` in docker/.env) means the default, not an empty value."""
 
     database_url: str = Field(default="sqlite:///var/insats.db", description="DATABASE_URL")
     definitions_dir: Path = REPO_ROOT / "definitions"
@@ -28,7 +34,7 @@ class Settings(BaseSettings):
     # --- notifications (issue 5): SMTP, office hours, webhooks, the worker -------------------
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
-    smtp_security: str = "none"
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
     """none | starttls | tls (implicit TLS, usually port 465)."""
     smtp_username: str | None = None
     smtp_password: str | None = None
@@ -45,8 +51,35 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = 5.0
     embedded_worker: bool = True
     web_workers: int = Field(default=1, ge=1, le=64)
-    """uvicorn worker processes for `python -m engine run` (WEB_WORKERS): one process uses one core,
+    """Web server processes for `python -m engine run` (WEB_WORKERS): one process uses one core,
     so about one per core."""
+
+    # --- web pages (issue 7): sign-in, session cookie, OIDC -------------------------------------
+    # Embedded default: local accounts (argon2 hashes in `web_accounts`), sign-in at /logga-in.
+    # Production: WEB_OIDC_ISSUER, WEB_OIDC_CLIENT_ID, WEB_OIDC_CLIENT_SECRET and
+    # WEB_OIDC_REDIRECT_URL (…/logga-in/oidc/svar) sign staff in through the region's or kommun's
+    # identity provider (SITHS via its OIDC front, authorization code flow with PKCE); the ID
+    # token's claims `kind`, `party`, `roles` (names configurable) say who the person is.
+    # WEB_LOCAL_ACCOUNTS=false then turns the password form off.
+    web_session_secret: str | None = None
+    """HMAC key for the session cookie; default: a random key kept in `<key_dir>/web-session.key`."""
+    web_session_max_age_seconds: int = 8 * 3600
+    web_cookie_secure: bool | None = None
+    """Secure flag on the cookie; default: on when BASE_URL is https."""
+    web_local_accounts: bool = True
+    web_demo_accounts: bool = True
+    """Create demo accounts (passwords in `<key_dir>/demo-web-passwords.json`) when there are none."""
+    web_oidc_issuer: str | None = None
+    web_oidc_client_id: str | None = None
+    web_oidc_client_secret: str | None = None
+    web_oidc_redirect_url: str | None = None
+    web_oidc_scopes: str = "openid profile email"
+    web_oidc_kind_claim: str = "kind"
+    web_oidc_party_claim: str = "party"
+    web_oidc_roles_claim: str = "roles"
+    web_oidc_user_claim: str = "sub"
+    """The claim that names the person (e.g. an HSA-id claim); it becomes the user id in logs."""
+    web_oidc_name_claim: str = "name"
 
     # --- batch work (issue 6): reports, gallring, digests, loggkontroll, Prefect -------------
     report_suppression_threshold: int = 5
@@ -64,6 +97,10 @@ class Settings(BaseSettings):
     loggkontroll_bulk_minutes: int = 60
     flows_work_pool: str = "insats"
     """The Prefect work pool the deployments are served to."""
+
+    @property
+    def web_oidc_enabled(self) -> bool:
+        return bool(self.web_oidc_issuer and self.web_oidc_client_id)
 
 
 @lru_cache(maxsize=1)

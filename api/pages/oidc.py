@@ -38,7 +38,7 @@ def _client(web: Any) -> httpx.Client:
 
 def metadata(web: Any) -> dict[str, Any]:
     if web.oidc_meta is None:
-        issuer = str(web.settings.oidc_issuer).rstrip("/")
+        issuer = str(web.settings.web_oidc_issuer).rstrip("/")
         r = _client(web).get(issuer + "/.well-known/openid-configuration")
         if r.status_code != 200:
             raise OidcError(f"discovery {r.status_code}")
@@ -62,9 +62,9 @@ def start(web: Any, next_url: str) -> tuple[str, dict[str, str]]:
     }
     query = {
         "response_type": "code",
-        "client_id": s.oidc_client_id,
-        "redirect_uri": s.oidc_redirect_url,
-        "scope": s.oidc_scopes,
+        "client_id": s.web_oidc_client_id,
+        "redirect_uri": s.web_oidc_redirect_url,
+        "scope": s.web_oidc_scopes,
         "state": pending["state"],
         "nonce": pending["nonce"],
         "code_challenge": _b64(hashlib.sha256(pending["verifier"].encode()).digest()),
@@ -81,12 +81,12 @@ def finish(web: Any, pending: dict[str, str], code: str, state: str) -> AccountO
     form = {
         "grant_type": "authorization_code",
         "code": code,
-        "redirect_uri": s.oidc_redirect_url,
-        "client_id": s.oidc_client_id,
+        "redirect_uri": s.web_oidc_redirect_url,
+        "client_id": s.web_oidc_client_id,
         "code_verifier": pending["verifier"],
     }
-    if s.oidc_client_secret:
-        form["client_secret"] = s.oidc_client_secret
+    if s.web_oidc_client_secret:
+        form["client_secret"] = s.web_oidc_client_secret
     r = _client(web).post(meta["token_endpoint"], data=form)
     if r.status_code != 200 or "id_token" not in r.json():
         raise OidcError(f"token endpoint {r.status_code}")
@@ -101,27 +101,29 @@ def finish(web: Any, pending: dict[str, str], code: str, state: str) -> AccountO
             id_token,
             keys[0].key,
             algorithms=ALGORITHMS,
-            audience=s.oidc_client_id,
-            issuer=str(s.oidc_issuer).rstrip("/"),
+            audience=s.web_oidc_client_id,
+            issuer=str(s.web_oidc_issuer).rstrip("/"),
             options={"require": ["exp", "iat", "sub"]},
         )
     except jwt.PyJWTError as exc:
         raise OidcError(f"id_token: {exc}") from None
     if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), pending["nonce"].encode()):
         raise OidcError("nonce mismatch")
-    kind = claims.get(s.oidc_kind_claim)
-    party = claims.get(s.oidc_party_claim)
-    roles = claims.get(s.oidc_roles_claim) or []
+    kind = claims.get(s.web_oidc_kind_claim)
+    party = claims.get(s.web_oidc_party_claim)
+    roles = claims.get(s.web_oidc_roles_claim) or []
     if isinstance(roles, str):
         roles = json.loads(roles) if roles.startswith("[") else roles.split()
     if kind not in WEB_KINDS:
         raise OidcError(f"kind {kind!r}")
-    user_id = str(claims.get(s.oidc_user_claim) or claims["sub"])
+    if party and str(party) not in web.parties:  # a party no loaded definition declares
+        raise OidcError(f"party {party!r}")
+    user_id = str(claims.get(s.web_oidc_user_claim) or claims["sub"])
     account: AccountOut = web.accounts.save(
         user_id,
         kind=str(kind),
         party=str(party) if party else None,
         roles=tuple(str(r) for r in roles),
-        name=str(claims.get(s.oidc_name_claim) or ""),
+        name=str(claims.get(s.web_oidc_name_claim) or ""),
     )
     return account

@@ -6,17 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.convert import page
 from api.deps import CurrentCaller, Limit, PageNo, ServicesDep
 from api.problems import problem_responses
-from api.schemas import AccessLogPage
+from engine.service.views import AccessLogOut, Page
 
 router = APIRouter(tags=["access-log"])
 
 
 @router.get(
     "/access-log",
-    response_model=AccessLogPage,
+    response_model=Page[AccessLogOut],
     summary="Åtkomstlogg / access log (auditors)",
     responses=problem_responses(401, 403),
 )
@@ -28,8 +27,7 @@ def access_log(
     case_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 20,
     page_no: PageNo = 1,
-) -> AccessLogPage:
-    result = services.audit.access_log(
+) -> Page[AccessLogOut]:
+    return services.audit.access_log(  # type: ignore[no-any-return]
         caller, person_id=person_id, user_id=user_id, limit=limit, page=page_no, case_id=case_id
     )
-    return page(AccessLogPage, result, limit, page_no)

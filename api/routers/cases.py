@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 
-from api.convert import case_json_response, case_response, page
 from api.deps import (
     CurrentCaller,
     ExpectedVersion,
@@ -20,17 +19,13 @@ from api.deps import (
     Purpose,
     ServicesDep,
 )
-from api.fastpath import fast_command
 from api.problems import problem_responses
 from api.schemas import (
     AbortCreate,
-    CaseCreate,
-    CasePublic,
     ConsentCreate,
     ConsentWithdraw,
     ContactCreate,
     DecisionCreate,
-    EventPage,
     ExitCreate,
     ExtensionCreate,
     FactCreate,
@@ -41,6 +36,7 @@ from api.schemas import (
     TaskDecline,
 )
 from engine.core import commands as c
+from engine.service.views import CaseOut, EventOut, Page, ReferralIn
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -52,6 +48,11 @@ _ETAG_HEADER = {"ETag": {"description": 'Ärendets version, t.ex. "4"', "schema"
 _OK: dict[int | str, dict[str, Any]] = {200: {"headers": _ETAG_HEADER}}
 
 
+def _with_etag(case: CaseOut, response: Response) -> CaseOut:
+    response.headers["ETag"] = f'"{case.version}"'
+    return case
+
+
 def _execute(
     services: Any,
     caller: Any,
@@ -60,15 +61,15 @@ def _execute(
     version: int | None,
     key: str | None,
     response: Response,
-) -> Response:
+) -> CaseOut:
     out = services.cases.execute(caller, case_id, command, expected_version=version, idempotency_key=key)
-    return case_json_response(out)
+    return _with_etag(out, response)
 
 
 @router.post(
     "",
     status_code=201,
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Aktualisera (remiss) / refer a person",
     description="Named referral (personnummer, name) or anonymous participation (gender and birth year only). "
     "Protected identity is stored as anonymous.",
@@ -78,36 +79,32 @@ def _execute(
     },
 )
 def refer(
-    body: CaseCreate,
+    body: ReferralIn,
     caller: CurrentCaller,
     services: ServicesDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> CasePublic:
-    from engine.service.views import ReferralIn
-
-    referral = ReferralIn(**body.model_dump())
-    out = services.cases.refer(caller, referral, idempotency_key=idempotency_key)
-    case = case_response(out, response)
+) -> CaseOut:
+    case = _with_etag(services.cases.refer(caller, body, idempotency_key=idempotency_key), response)
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
     return case
 
 
 @router.get(
     "/{case_id}",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Hämta ärende / get a case",
     responses={**_OK, **problem_responses(401, 403, 404)},
 )
 def get_case(
     case_id: CaseId, caller: CurrentCaller, services: ServicesDep, purpose: Purpose, response: Response
-) -> CasePublic:
-    return case_response(services.cases.get_case(caller, case_id, purpose), response)
+) -> CaseOut:
+    return _with_etag(services.cases.get_case(caller, case_id, purpose), response)
 
 
 @router.get(
     "/{case_id}/timeline",
-    response_model=EventPage,
+    response_model=Page[EventOut],
     summary="Tidslinje / case timeline",
     responses=problem_responses(401, 403, 404),
 )
@@ -118,18 +115,16 @@ def timeline(
     purpose: Purpose,
     limit: Limit = 20,
     page_no: PageNo = 1,
-) -> EventPage:
-    result = services.cases.timeline(caller, case_id, limit=limit, page=page_no, purpose=purpose)
-    return page(EventPage, result, limit, page_no)
+) -> Page[EventOut]:
+    return services.cases.timeline(caller, case_id, limit=limit, page=page_no, purpose=purpose)  # type: ignore[no-any-return]
 
 
 @router.post(
     "/{case_id}/consents",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Registrera samtycke / record consent",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/consents")
 def record_consent(
     case_id: CaseId,
     body: ConsentCreate,
@@ -138,18 +133,17 @@ def record_consent(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.RecordConsent(parties=tuple(body.parties), given_on=body.given_on, form=body.form, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/consents/withdraw",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Återkalla samtycke / withdraw consent",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/consents/withdraw")
 def withdraw_consent(
     case_id: CaseId,
     body: ConsentWithdraw,
@@ -158,7 +152,7 @@ def withdraw_consent(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     parties = tuple(body.parties) if body.parties else None
     cmd = c.WithdrawConsent(parties=parties, reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
@@ -166,11 +160,10 @@ def withdraw_consent(
 
 @router.post(
     "/{case_id}/decision",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Beslut om deltagande / decide participation",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/decision")
 def decide_participation(
     case_id: CaseId,
     body: DecisionCreate,
@@ -179,15 +172,14 @@ def decide_participation(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.DecideParticipation(decision=body.decision, note=body.note, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
-    "/{case_id}/phase", response_model=CasePublic, summary="Byt fas / move to a phase", responses={**_OK, **_CMD_ERRORS}
+    "/{case_id}/phase", response_model=CaseOut, summary="Byt fas / move to a phase", responses={**_OK, **_CMD_ERRORS}
 )
-@fast_command("/cases/{case_id}/phase")
 def move_phase(
     case_id: CaseId,
     body: PhaseMove,
@@ -196,18 +188,17 @@ def move_phase(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.StartPhase(phase=body.phase, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/tasks/{task_id}/accept",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Acceptera uppgift / accept a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/tasks/{task_id}/accept")
 def accept_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -216,7 +207,7 @@ def accept_task(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     return _execute(
         services,
         caller,
@@ -230,11 +221,10 @@ def accept_task(
 
 @router.post(
     "/{case_id}/tasks/{task_id}/decline",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Avböj uppgift / decline a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/tasks/{task_id}/decline")
 def decline_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -244,18 +234,17 @@ def decline_task(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.DeclineTask(task_id=task_id, reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/tasks/{task_id}/complete",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Slutför uppgift / complete a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/tasks/{task_id}/complete")
 def complete_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -265,18 +254,17 @@ def complete_task(
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
     body: Annotated[TaskComplete | None, Body()] = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.CompleteTask(task_id=task_id, note=body.note if body else None, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/tasks/{task_id}/comments",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Kommentera uppgift / comment on a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/tasks/{task_id}/comments")
 def comment_task(
     case_id: CaseId,
     task_id: TaskId,
@@ -286,18 +274,17 @@ def comment_task(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.CommentTask(task_id=task_id, text=body.text, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/contacts",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Registrera kontakt / record contact",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/contacts")
 def record_contact(
     case_id: CaseId,
     body: ContactCreate,
@@ -306,18 +293,17 @@ def record_contact(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.RecordContact(on=body.on, channel=body.channel, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/facts",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Registrera faktum / record a fact",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/facts")
 def record_fact(
     case_id: CaseId,
     body: FactCreate,
@@ -326,7 +312,7 @@ def record_fact(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     value = body.value.isoformat() if isinstance(body.value, date) else body.value
     cmd = c.RecordFact(fact=body.fact, value=value, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
@@ -334,11 +320,10 @@ def record_fact(
 
 @router.post(
     "/{case_id}/extend",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Förläng fasen / extend the phase",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/extend")
 def extend_phase(
     case_id: CaseId,
     body: ExtensionCreate,
@@ -347,18 +332,17 @@ def extend_phase(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.ExtendPhase(reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/exit",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Avsluta med utfall / exit with outcome",
     responses={**_OK, **_CMD_ERRORS},
 )
-@fast_command("/cases/{case_id}/exit")
 def exit_case(
     case_id: CaseId,
     body: ExitCreate,
@@ -367,15 +351,14 @@ def exit_case(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.ExitCase(outcome=body.outcome, reason=body.reason, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
-    "/{case_id}/abort", response_model=CasePublic, summary="Avbrott / abort the case", responses={**_OK, **_CMD_ERRORS}
+    "/{case_id}/abort", response_model=CaseOut, summary="Avbrott / abort the case", responses={**_OK, **_CMD_ERRORS}
 )
-@fast_command("/cases/{case_id}/abort")
 def abort_case(
     case_id: CaseId,
     body: AbortCreate,
@@ -384,14 +367,14 @@ def abort_case(
     response: Response,
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
-) -> Response:
+) -> CaseOut:
     cmd = c.AbortCase(reason=body.reason, note=body.note, actor=caller.user_id)
     return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/protected-identity",
-    response_model=CasePublic,
+    response_model=CaseOut,
     summary="Skyddade personuppgifter / protected identity arrived",
     description="Removes name and personnummer at once. If-Match is optional here: protection must "
     "never wait for a version round-trip.",
@@ -405,6 +388,6 @@ def protected_identity(
     version: OptionalVersion,
     idempotency_key: IdempotencyKey = None,
     body: Annotated[ProtectedIdentityCreate | None, Body()] = None,
-) -> CasePublic:
+) -> CaseOut:
     out = services.cases.set_protected_identity(caller, case_id, expected_version=version)
-    return case_response(out, response)
+    return _with_etag(out, response)

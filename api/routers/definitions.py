@@ -7,32 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.convert import as_dict
 from api.deps import CurrentCaller, IdempotencyKey, Limit, PageNo, ServicesDep
 from api.problems import ApiError, problem_responses
-from api.schemas import (
-    DefinitionList,
-    DefinitionPublic,
-    DefinitionSummary,
-    DefinitionUpload,
-    MigrationCreate,
-    MigrationPublic,
-    SimulationCreate,
-    SimulationPublic,
-)
+from api.schemas import DefinitionUpload, MigrationCreate, SimulationCreate
+from engine.service.views import DefinitionDetail, DefinitionList, DefinitionOut, MigrationReport, SimulationOut
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
 
 DefId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["finsam-insats"])]
 Version = Annotated[int, Path(ge=1, le=1_000_000, examples=[1])]
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
-
-
-def _summary(d: Any) -> dict[str, Any]:
-    out: dict[str, Any] = as_dict(d)
-    if "name" not in out and isinstance(out.get("definition"), dict):
-        out["name"] = out["definition"].get("name")
-    return out
 
 
 @router.get(
@@ -44,16 +28,14 @@ def _summary(d: Any) -> dict[str, Any]:
 def list_definitions(
     caller: CurrentCaller, services: ServicesDep, limit: Limit = 20, page_no: PageNo = 1
 ) -> DefinitionList:
-    items = [_summary(d) for d in services.definitions.list()]
+    items = services.definitions.list()
     start = (page_no - 1) * limit
-    return DefinitionList.model_validate(
-        {"items": items[start : start + limit], "total": len(items), "limit": limit, "page": page_no}
-    )
+    return DefinitionList(items=items[start : start + limit], total=len(items), limit=limit, page=page_no)
 
 
 @router.get(
     "/{definition_id}/versions/{version}",
-    response_model=DefinitionPublic,
+    response_model=DefinitionDetail,
     summary="Hämta en version (JSON eller YAML) / get a version",
     description="JSON by default; YAML with `Accept: application/yaml` or `?format=yaml`.",
     responses={
@@ -73,18 +55,18 @@ def get_definition(
     services: ServicesDep,
     format: Annotated[Literal["json", "yaml"] | None, Query(description="json | yaml")] = None,
 ) -> Any:
-    got = as_dict(services.definitions.get(definition_id, version))
+    got: DefinitionDetail = services.definitions.get(definition_id, version)
     accept = request.headers.get("accept", "")
     want_yaml = format == "yaml" or (format is None and any(t in accept for t in YAML_TYPES[:4]))
     if want_yaml:
-        return Response(got["yaml"], media_type="application/yaml; charset=utf-8")
-    return DefinitionPublic.model_validate(_summary(got))
+        return Response(got.yaml, media_type="application/yaml; charset=utf-8")
+    return got
 
 
 @router.post(
     "",
     status_code=201,
-    response_model=DefinitionSummary,
+    response_model=DefinitionOut,
     summary="Ladda upp en ny version (YAML) / upload a new version",
     description='Body: the YAML file (`Content-Type: application/yaml`) or JSON `{"yaml": "..."}`. '
     "Problems come back as 422 problem+json with `errors[].line`.",
@@ -104,7 +86,7 @@ def get_definition(
 )
 async def upload(
     request: Request, caller: CurrentCaller, services: ServicesDep, idempotency_key: IdempotencyKey = None
-) -> DefinitionSummary:
+) -> DefinitionOut:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
     if ctype in YAML_TYPES:
@@ -123,8 +105,8 @@ async def upload(
         raise ApiError("unsupported_media_type", f"Content-Type {ctype!r} stöds inte; använd application/yaml", 415)
     from starlette.concurrency import run_in_threadpool
 
-    out = await run_in_threadpool(services.definitions.upload, caller, text)
-    return DefinitionSummary.model_validate(_summary(out))
+    out: DefinitionOut = await run_in_threadpool(services.definitions.upload, caller, text)
+    return out
 
 
 def _decode(raw: bytes) -> str:
@@ -138,7 +120,7 @@ def _decode(raw: bytes) -> str:
 
 @router.post(
     "/{definition_id}/versions/{version}/publish",
-    response_model=DefinitionSummary,
+    response_model=DefinitionOut,
     summary="Publicera / publish a version",
     responses=problem_responses(401, 403, 404, 409),
 )
@@ -148,13 +130,13 @@ def publish(
     caller: CurrentCaller,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
-) -> DefinitionSummary:
-    return DefinitionSummary.model_validate(_summary(services.definitions.publish(caller, definition_id, version)))
+) -> DefinitionOut:
+    return services.definitions.publish(caller, definition_id, version)  # type: ignore[no-any-return]
 
 
 @router.post(
     "/{definition_id}/simulate",
-    response_model=SimulationPublic,
+    response_model=SimulationOut,
     summary="Simulera ett ärende / simulate a case",
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -164,7 +146,7 @@ def simulate(
     caller: CurrentCaller,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
-) -> SimulationPublic:
+) -> SimulationOut:
     from engine.core.simulation import SimulationOptions
 
     opts = SimulationOptions(
@@ -179,19 +161,12 @@ def simulate(
         late=dict(body.late),
         contact_every=body.contact_every,
     )
-    result = services.definitions.simulate(definition_id, body.version, opts)
-    return SimulationPublic.model_validate(_simulation(definition_id, result))
-
-
-def _simulation(definition_id: str, result: Any) -> dict[str, Any]:
-    d: dict[str, Any] = as_dict(result)
-    d.setdefault("definition_id", definition_id)
-    return d
+    return services.definitions.simulate(definition_id, body.version, opts)  # type: ignore[no-any-return]
 
 
 @router.post(
     "/{definition_id}/migrations",
-    response_model=MigrationPublic,
+    response_model=MigrationReport,
     summary="Migrera pågående ärenden / migrate running cases",
     description="`dry_run` (default true) reports what would change without changing anything.",
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -202,13 +177,7 @@ def migrate(
     caller: CurrentCaller,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
-) -> MigrationPublic:
-    report = services.definitions.migrate(
+) -> MigrationReport:
+    return services.definitions.migrate(  # type: ignore[no-any-return]
         caller, definition_id, body.from_version, body.to_version, dict(body.phase_map), dry_run=body.dry_run
     )
-    d = as_dict(report)
-    d.setdefault("definition_id", definition_id)
-    d.setdefault("from_version", body.from_version)
-    d.setdefault("to_version", body.to_version)
-    d.setdefault("dry_run", body.dry_run)
-    return MigrationPublic.model_validate(d)

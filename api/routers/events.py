@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.convert import as_dict
 from api.deps import CurrentCaller, Purpose, ServicesDep
 from api.problems import problem_responses
-from api.schemas import EventFeed
+from engine.service.views import EventFeed
 
 router = APIRouter(tags=["events"])
 
@@ -29,4 +28,4 @@ def feed(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventFeed:
     items, next_cursor = services.feed.after(caller, after, limit, purpose=purpose)
-    return EventFeed.model_validate({"items": as_dict(items), "next_cursor": next_cursor})
+    return EventFeed(items=items, next_cursor=next_cursor)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.convert import as_dict
 from api.deps import CurrentCaller, IdempotencyKey, Purpose, ServicesDep
 from api.problems import problem_responses
-from api.schemas import CaseList, PersonSearch
+from api.schemas import PersonSearch
+from engine.service.views import CaseList
 
 router = APIRouter(tags=["persons"])
 
@@ -26,4 +26,4 @@ def search(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseList:
     result = services.cases.search_person(caller, body.personnummer, purpose=purpose)
-    return CaseList.model_validate({"items": as_dict(result)})
+    return CaseList(items=result)

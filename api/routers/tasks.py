@@ -6,17 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.convert import page
 from api.deps import CurrentCaller, Limit, PageNo, Purpose, ServicesDep
 from api.problems import problem_responses
-from api.schemas import TaskFilter, TaskPage
+from api.schemas import TaskFilter
+from engine.service.views import Page, TaskOut
 
 router = APIRouter(tags=["tasks"])
 
 
 @router.get(
     "/tasks",
-    response_model=TaskPage,
+    response_model=Page[TaskOut],
     summary="Min parts inkorg / my party's task inbox",
     responses=problem_responses(401, 403),
 )
@@ -27,6 +27,5 @@ def inbox(
     status: Annotated[TaskFilter, Query(description="open | overdue | due_this_week | all")] = "open",
     limit: Limit = 20,
     page_no: PageNo = 1,
-) -> TaskPage:
-    result = services.cases.inbox(caller, status, limit=limit, page=page_no, purpose=purpose)
-    return page(TaskPage, result, limit, page_no)
+) -> Page[TaskOut]:
+    return services.cases.inbox(caller, status, limit=limit, page=page_no, purpose=purpose)  # type: ignore[no-any-return]

@@ -202,8 +202,6 @@ def test_oidc_sign_in_with_pkce_state_and_nonce_against_a_fake_idp(pages: PagesA
     import jwt
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from api.pages.config import WebSettings
-
     issuer = "https://idp.region.example"
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
@@ -245,8 +243,12 @@ def test_oidc_sign_in_with_pkce_state_and_nonce_against_a_fake_idp(pages: PagesA
 
     web = pages.app.state.web
     saved = (web.settings, web.http, web.oidc_meta)
-    web.settings = WebSettings(
-        oidc_issuer=issuer, oidc_client_id="insats", oidc_redirect_url="http://testserver/logga-in/oidc/svar"
+    web.settings = web.settings.model_copy(
+        update={
+            "web_oidc_issuer": issuer,
+            "web_oidc_client_id": "insats",
+            "web_oidc_redirect_url": "http://testserver/logga-in/oidc/svar",
+        }
     )
     web.http, web.oidc_meta = httpx.Client(transport=httpx.MockTransport(idp)), None
     try:

@@ -42,6 +42,9 @@ def env_file() -> dict[str, str]:
 def test_the_services_we_promised_are_there() -> None:
     assert {"postgres", "api", "worker", "prefect-server", "prefect-worker", "mailpit"} <= set(SERVICES)
     assert SERVICES["worker"]["deploy"]["replicas"] == 2
+    assert SERVICES["api"]["deploy"]["replicas"] >= 2, "the api scales out as replicas"
+    assert SERVICES["api"]["environment"]["EMBEDDED_WORKER"] == "false", "timers run in the worker service"
+    assert any(v.endswith(":/app/var/keys") for v in SERVICES["api"]["volumes"]), "one key set for all replicas"
     prefect_env = SERVICES["prefect-server"]["environment"]
     assert "postgresql+asyncpg://" in prefect_env["PREFECT_SERVER_DATABASE_CONNECTION_URL"]
 

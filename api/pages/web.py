@@ -1,0 +1,204 @@
+"""What every page shares: the `Web` state, sign-in checks (dependencies), CSRF, rendering and
+redirects, the definitions' labels. The pages themselves are in the modules beside this one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Container
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.pages import labels as L
+from api.pages.session import Session, SessionCodec
+from engine.core import commands as c
+from engine.core.decide import local_date
+from engine.core.definition import Definition
+from engine.core.loader import loads
+from engine.service.accounts import AccountOut, AccountService
+from engine.service.errors import ServiceError
+from engine.service.overview import OverviewService
+from engine.settings import Settings
+
+log = logging.getLogger("insats.pages")
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=str(HERE.parent / "templates"))
+TEMPLATES.env.globals["L"] = L
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+TEMPLATES.env.filters["lokal"] = lambda at: at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+STATIC_DIR = HERE.parent / "static"
+MAX_YAML = 200_000
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class PageError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Web:
+    accounts: AccountService
+    overview: OverviewService
+    codec: SessionCodec
+    settings: Settings
+    key_dir: Path
+    demo_checked: bool = False
+    labels_cache: dict[tuple[str, int], Definition] = field(default_factory=dict)
+    http: Any = None
+    """httpx.Client for the OIDC provider (tests put a fake IdP behind a MockTransport)."""
+    oidc_meta: dict[str, Any] | None = None
+    parties: Container[str] = field(default_factory=frozenset)
+    """The parties an account may belong to: those the loaded definitions declare (api/parties.py)."""
+
+
+# --- plumbing -----------------------------------------------------------------------------------
+
+
+def web_of(request: Request) -> Web:
+    web: Web = request.app.state.web
+    return web
+
+
+def services_of(request: Request) -> Any:
+    return request.app.state.services
+
+
+def session(request: Request) -> Session:
+    return web_of(request).codec.load(request)
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    web = web_of(request)
+    sess = web.codec.load(request)
+    context = {
+        "me": getattr(request.state, "account", None),
+        "csrf": sess.csrf,
+        "flash": sess.pop_flash(),
+        "path": request.url.path,
+        **ctx,
+    }
+    resp = TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    web.codec.save(sess, resp)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def redirect(request: Request, url: str) -> RedirectResponse:
+    resp = RedirectResponse(url, status_code=303)
+    web_of(request).codec.save(session(request), resp)
+    return resp
+
+
+def local_path(url: str | None, default: str) -> str:
+    """Only same-site paths as redirect targets."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    return url
+
+
+def current_account(request: Request) -> AccountOut:
+    sess = session(request)
+    if not sess.user_id:
+        raise LoginRequired()
+    account = web_of(request).accounts.get(sess.user_id)
+    if account is None:
+        raise LoginRequired()
+    request.state.account = account
+    return account
+
+
+Me = Annotated[AccountOut, Depends(current_account)]
+
+
+def party_account(me: Me) -> AccountOut:
+    if not me.caller().is_party:
+        raise PageError(403, "Sidan är till för handläggare och samordnare hos parterna.")
+    return me
+
+
+def admin_account(me: Me) -> AccountOut:
+    if me.kind != "forbund_admin":
+        raise PageError(403, "Sidan är till för förbundets administratörer.")
+    return me
+
+
+PartyMe = Annotated[AccountOut, Depends(party_account)]
+AdminMe = Annotated[AccountOut, Depends(admin_account)]
+
+
+async def check_csrf(request: Request) -> None:
+    sess = session(request)
+    token = request.headers.get("x-csrf-token")
+    if token is None:
+        form = await request.form()
+        value = form.get("csrf_token")
+        token = value if isinstance(value, str) else None
+    if not SessionCodec.csrf_ok(sess, token):
+        raise PageError(403, "Formuläret saknar giltig säkerhetskod (CSRF). Ladda om sidan och försök igen.")
+
+
+Csrf = [Depends(check_csrf)]
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def service_error_message(exc: ServiceError) -> str:
+    msg = exc.message
+    if exc.code == "version_conflict":
+        msg = "Ärendet har ändrats av någon annan sedan sidan visades. Sidan är uppdaterad, försök igen."
+    return msg
+
+
+def definition_of(request: Request, definition_id: str, version: int) -> Definition:
+    web = web_of(request)
+    key = (definition_id, version)
+    if key not in web.labels_cache:
+        detail = services_of(request).definitions.get(definition_id, version)
+        web.labels_cache[key] = loads(detail.yaml, f"{definition_id}@{version}")
+    return web.labels_cache[key]
+
+
+def phase_labels(request: Request) -> dict[str, str]:
+    """Phase id → label over the newest version of each definition (for the inbox)."""
+    out: dict[str, str] = {}
+    latest: dict[str, int] = {}
+    for d in services_of(request).definitions.list():
+        latest[d.id] = max(latest.get(d.id, 0), d.version)
+    for did, version in latest.items():
+        for p in definition_of(request, did, version).phases:
+            out.setdefault(p.id, p.label)
+    return out
+
+
+def today_of(request: Request) -> date:
+    return local_date(services_of(request).clock())
+
+
+def execute_command(
+    request: Request, me: AccountOut, case_id: str, command: c.Command, form: dict[str, str], done: str
+) -> bool:
+    sess = session(request)
+    version = form.get("version")
+    expected = int(version) if version and version.isdigit() else None
+    try:
+        services_of(request).cases.execute(me.caller(), case_id, command, expected_version=expected)
+    except ServiceError as exc:
+        sess.message("fel", service_error_message(exc))
+        return False
+    sess.message("ok", done)
+    return True
