@@ -140,6 +140,7 @@ def test_connections_opened_together_are_served_by_both_processes(server: Server
 
 
 def test_the_embedded_worker_runs_in_one_process_and_sigterm_stops_all(server: Server) -> None:
+    _wait_for(lambda: len(server.embedded_worker_pids()) >= 1, "the embedded worker to start")
     (holder,) = server.embedded_worker_pids()
     workers = server.workers()
     assert holder in workers
