@@ -30,7 +30,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Authenticator
-from api.convert import case_json_response
 from api.deps import version_from_if_match
 from api.guard import looks_like_personnummer
 from api.problems import ApiError, problem_response, service_error_parts
@@ -197,13 +196,9 @@ class CommandFastPath:
         kwargs["response"] = Response()
         instance = scope["path"]
         try:
-            response = None
-            if getattr(services.cases, "runs_async", False):
-                response = await _on_the_loop(services, route.endpoint, kwargs)
-            if response is None:
-                kwargs["services"] = services
-                loop = asyncio.get_running_loop()
-                response = await loop.run_in_executor(self.executor, _call, route.endpoint, kwargs)
+            kwargs["services"] = services
+            loop = asyncio.get_running_loop()
+            response = await loop.run_in_executor(self.executor, _call, route.endpoint, kwargs)
         except ApiError as exc:
             response = problem_response(
                 None, exc.status, exc.code, exc.detail, exc.errors, exc.headers, instance=instance, **exc.extra
@@ -222,40 +217,6 @@ class CommandFastPath:
 
 def _call(endpoint: Endpoint, kwargs: dict[str, Any]) -> Response:
     return endpoint(**kwargs)
-
-
-class _Captured(Exception):  # noqa: N818 - a control-flow signal, not an error
-    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        super().__init__()
-        self.call = (args, kwargs)
-
-
-class _CaptureCases:
-    """Stands in for the case service while an endpoint builds its command: `execute` hands the
-    command back instead of running it, so the short path runs it on the event loop."""
-
-    def execute(self, *args: Any, **kwargs: Any) -> Any:
-        raise _Captured(args, kwargs)
-
-
-class _CaptureServices:
-    cases = _CaptureCases()
-
-
-async def _on_the_loop(services: Any, endpoint: Endpoint, kwargs: dict[str, Any]) -> Response | None:
-    """The endpoint's command through `CaseService.execute_async` (PostgreSQL, no thread), or None
-    when the service says the command needs the general path."""
-    try:
-        endpoint(**kwargs, services=_CaptureServices())
-    except _Captured as captured:
-        args, named = captured.call
-    else:  # pragma: no cover - every registered endpoint ends in services.cases.execute
-        return None
-    caller, case_id, command = args
-    out = await services.cases.execute_async(
-        caller, case_id, command, named["expected_version"], named.get("idempotency_key")
-    )
-    return None if out is None else case_json_response(out)
 
 
 def _caller(auth: Authenticator, headers: dict[bytes, bytes]) -> Any:

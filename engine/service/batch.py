@@ -29,7 +29,7 @@ def build_batch(
         contacts = ContactDirectory.from_file(path) if path else ContactDirectory()
     return BatchServices(
         reports=ReportService(services.uow, services.clock),
-        gallring=GallringService(services.uow, services.clock),
+        gallring=GallringService(services.gallring_store, services.clock),
         digest=DigestService(services.uow, services.clock, contacts),
         loggkontroll=LoggkontrollService(services.uow, services.clock),
     )

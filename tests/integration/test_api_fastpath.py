@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import pytest
 
@@ -21,7 +20,6 @@ with warnings.catch_warnings():
 
 from api.app import create_app
 from api.fastpath import CommandFastPath
-from engine.service.cases import CaseService
 from tests.integration.api_kit import Api, make_api, new_personnummer
 
 SARA = "sara.samordnare@kommun"
@@ -185,25 +183,3 @@ def test_task_command_without_body_through_the_short_path(pair: tuple[Api, Api])
     assert r.status_code == 200, r.text
     assert next(t for t in r.json()["tasks"] if t["task_id"] == task["task_id"])["status"] == "completed"
     assert counter.handled == before + 1
-
-
-def test_on_postgresql_the_short_path_runs_commands_on_the_event_loop(pair: tuple[Api, Api]) -> None:
-    fast, _ = pair
-    services = fast.app.state.services
-    if services.engine.dialect.name != "postgresql":
-        assert not services.cases.runs_async  # SQLite: the threads, always
-        return
-    case, _ = _both(pair)
-    spy = mock.patch.object(CaseService, "execute_async", autospec=True, side_effect=CaseService.execute_async)
-    with spy as on_loop:
-        r = fast.post(
-            f"/cases/{case['id']}/contacts", SARA, {"channel": "sms"}, headers={"If-Match": f'"{case["version"]}"'}
-        )
-        consent = {"parties": ["kommun"], "given_on": fast.clock.today.isoformat()}
-        again = fast.post(f"/cases/{case['id']}/consents", SARA, consent, headers={"If-Match": r.headers["ETag"]})
-    assert r.status_code == 200, r.text
-    assert again.status_code == 200, again.text
-    assert on_loop.call_count == 2
-    assert on_loop.await_args_list[0].args[3].channel == "sms"
-    # the consent command went on to the threads (the general path writes consent rows)
-    assert again.json()["consent"]["parties"] == ["kommun"]
