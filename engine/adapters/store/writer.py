@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from engine.adapters.store import writer_pg
 from engine.adapters.store.models import (
     AccessLogRow,
     CaseRow,
@@ -58,14 +59,10 @@ _UPDATE_CASE = (
     .values({name: bindparam(name) for name in _SET})
 )
 _INSERT_EVENTS_RETURNING = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
-_NEXT_EVENT_IDS = text("SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n) ORDER BY 1")
-_TASK_COLUMNS = tuple(c.key for c in TASKS.columns if c.key not in ("case_id", "task_id"))
+TASK_COLUMNS = tuple(c.key for c in TASKS.columns if c.key not in ("case_id", "task_id"))
 _BY_TIMER_KEY = (TIMERS.c.case_id == bindparam("b_case"), TIMERS.c.timer_id == bindparam("b_timer"))
 _DELETE_TIMER = delete(TIMERS).where(*_BY_TIMER_KEY)
 _RELEASE_TIMER = update(TIMERS).where(*_BY_TIMER_KEY).values(claimed_until=None)
-_RETURNING_UP_TO = 16
-"""Up to this many events: one INSERT .. RETURNING; more (the timer sweep): ids from the sequence
-in one call, then a pipelined executemany (faster than RETURNING of hundreds of rows)."""
 
 Key = tuple[str, str]
 
@@ -76,15 +73,29 @@ def append(conn: Connection, changes: Sequence[CaseChange]) -> None:
     _idempotency(conn, changes)
     _persons(conn, changes)
     groups = _by_case(changes)
-    _cases(conn, groups)
-    _protect(conn, changes)
-    _events(conn, changes)
-    _consents(conn, changes)
-    _tasks(conn, groups)
-    _timers(conn, groups)
+    inserts, updates = _case_rows(groups)
+    if inserts:
+        conn.execute(insert(CASES), inserts)
+    events, notes = _event_rows(changes)
+    tasks = _task_rows(groups)
+    gone, timers = _timer_rows(groups)
     entries = [vars_of(e) for ch in changes for e in ch.access_log]
-    if entries:
-        conn.execute(insert(ACCESS_LOG), entries)
+    if conn.dialect.name == "postgresql":
+        # One statement for the rest (data-modifying CTEs chained on the guarded UPDATE).
+        new_ids = [r["id"] for r in inserts]
+        written = writer_pg.write(conn, new_ids, updates, events, notes, tasks, gone, timers, entries)
+        if written != len(updates):
+            raise VersionConflict(updates[0]["b_id"] if len(updates) == 1 else "(one of the batch)")
+    else:
+        _update_cases(conn, updates)
+        _insert_events(conn, events, notes)
+        upsert(conn, TASKS, tasks, ("case_id", "task_id"))
+        delete_timers(conn, gone)
+        upsert(conn, TIMERS, timers, ("case_id", "timer_id"))
+        if entries:
+            conn.execute(insert(ACCESS_LOG), entries)
+    _protect(conn, changes)
+    _consents(conn, changes)
 
 
 def vars_of(obj: Any) -> dict[str, Any]:
@@ -145,7 +156,8 @@ def _case_values(row: StoredCase) -> dict[str, Any]:
     }
 
 
-def _cases(conn: Connection, groups: list[list[CaseChange]]) -> None:
+def _case_rows(groups: list[list[CaseChange]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows to insert (referrals) and to update (guarded by the version first loaded)."""
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for chain in groups:
@@ -159,8 +171,10 @@ def _cases(conn: Connection, groups: list[list[CaseChange]]) -> None:
             )  # fmt: skip
         else:
             updates.append({**values, "b_id": first.id, "b_version": first.version})
-    if inserts:
-        conn.execute(insert(CASES), inserts)
+    return inserts, updates
+
+
+def _update_cases(conn: Connection, updates: list[dict[str, Any]]) -> None:
     if len(updates) == 1 or (updates and not conn.dialect.supports_sane_multi_rowcount):
         for u in updates:
             if conn.execute(_UPDATE_CASE, u).rowcount != 1:
@@ -208,7 +222,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _events(conn: Connection, changes: Sequence[CaseChange]) -> None:
+def _event_rows(changes: Sequence[CaseChange]) -> tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]:
+    """The events rows, and the outbox rows (each with the index of its event in the first list)."""
     events: list[dict[str, Any]] = []
     notes: list[tuple[int, dict[str, Any]]] = []  # (index into events, outbox row without event_id)
     for ch in changes:
@@ -241,17 +256,16 @@ def _events(conn: Connection, changes: Sequence[CaseChange]) -> None:
             )  # fmt: skip
         if seq != ch.after.last_event_seq:
             raise ValueError(f"case {case_id}: last_event_seq does not match the events appended")
+    return events, notes
+
+
+def _insert_events(conn: Connection, events: list[dict[str, Any]], notes: list[tuple[int, dict[str, Any]]]) -> None:
     if not events:
         return
     if not notes:
         conn.execute(insert(EVENTS), events)
         return
-    ids: Sequence[int]
-    if conn.dialect.name == "postgresql" and len(events) > _RETURNING_UP_TO:
-        ids = conn.execute(_NEXT_EVENT_IDS, {"n": len(events)}).scalars().all()
-        conn.execute(insert(EVENTS), [{**e, "id": i} for e, i in zip(events, ids, strict=True)])
-    else:
-        ids = conn.execute(_INSERT_EVENTS_RETURNING, events).scalars().all()
+    ids = conn.execute(_INSERT_EVENTS_RETURNING, events).scalars().all()
     conn.execute(insert(OUTBOX), [{**row, "event_id": ids[i]} for i, row in notes])
 
 
@@ -294,7 +308,7 @@ def _consents(conn: Connection, changes: Sequence[CaseChange]) -> None:
                     conn.execute(update(CONSENTS).where(where).values(values))
 
 
-def _tasks(conn: Connection, groups: list[list[CaseChange]]) -> None:
+def _task_rows(groups: list[list[CaseChange]]) -> list[dict[str, Any]]:
     """The net effect of the chain on each task: one upsert of every task that changed."""
     rows: list[dict[str, Any]] = []
     for chain in groups:
@@ -304,12 +318,13 @@ def _tasks(conn: Connection, groups: list[list[CaseChange]]) -> None:
         for task in final.state.tasks.values():
             if old_tasks.get(task.id) != task:
                 rows.append(
-                    {"case_id": final.id, "task_id": task.id, **{k: getattr(task, k) for k in _TASK_COLUMNS}}
+                    {"case_id": final.id, "task_id": task.id, **{k: getattr(task, k) for k in TASK_COLUMNS}}
                 )
-    upsert(conn, TASKS, rows, ("case_id", "task_id"))
+    return rows
 
 
-def _timers(conn: Connection, groups: list[list[CaseChange]]) -> None:
+def _timer_rows(groups: list[list[CaseChange]]) -> tuple[list[Key], list[dict[str, Any]]]:
+    """The timers to delete, and the rows to upsert (a key is in one list at most)."""
     timers: dict[Key, dict[str, Any] | None] = {}  # None: delete
     for chain in groups:
         for ch in chain:
@@ -321,8 +336,7 @@ def _timers(conn: Connection, groups: list[list[CaseChange]]) -> None:
                     "case_id": case_id, "timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref,
                     "claimed_until": None,
                 }  # fmt: skip
-    delete_timers(conn, [key for key, row in timers.items() if row is None])
-    upsert(conn, TIMERS, [row for row in timers.values() if row is not None], ("case_id", "timer_id"))
+    return [key for key, row in timers.items() if row is None], [row for row in timers.values() if row is not None]
 
 
 def delete_timers(conn: Connection, keys: Sequence[Key]) -> None:
