@@ -75,7 +75,7 @@ def build_services(
     clock = clock or utc_now
     ids = ids or new_id
     cache = DefinitionCache(SqlAlchemyDefinitionRows())
-    case_store = SqlAlchemyCaseStore(sessions)
+    case_store = SqlAlchemyCaseStore(engine)
     services = Services(
         cases=CaseService(case_store, clock, ids, cache),
         definitions=DefinitionService(SqlAlchemyDefinitionStore(sessions), case_store, clock, cache),
@@ -86,7 +86,7 @@ def build_services(
         clock=clock,
         ids=ids,
         case_store=case_store,
-        gallring_store=SqlAlchemyGallringStore(sessions),
+        gallring_store=SqlAlchemyGallringStore(engine),
     )
     if settings.sync_definitions and settings.definitions_dir.is_dir():
         services.definitions.sync_from_dir(settings.definitions_dir)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, Row, Select, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from engine.adapters.store import writer
-from engine.adapters.store.db import EVENT_APPEND_LOCK_SHARED, hold_event_append_lock
+from engine.adapters.store.db import EVENT_APPEND_LOCK, EVENT_APPEND_LOCK_SHARED
 from engine.adapters.store.writer import CASES, EVENTS, IDEMPOTENCY, PERSONS, TASKS, TIMERS
 from engine.core.state import CaseState
 from engine.service.ports import (
@@ -39,12 +39,31 @@ _CASES = (
 )  # fmt: skip
 _CASE_BY_ID = _CASES.where(CASES.c.id == bindparam("case_id"))
 _CASE_BY_ID_LOCKED = _CASE_BY_ID.add_columns(EVENT_APPEND_LOCK_SHARED)
+_LOCKED_SQL: str | None = None
+_LOCK_KEY = {"pg_advisory_xact_lock_shared_1": EVENT_APPEND_LOCK}
 _TASK_FIELDS = tuple(c.key for c in TASKS.columns)
 RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 """Deadlock, serialisation failure: the transaction lost and can run again."""
 
 
-def stored_case(row: Row[Any]) -> StoredCase:
+def _driver_sql(statement: Any, dialect: Any) -> str:
+    """The statement as the driver takes it (named `%(name)s` parameters, constants inlined), compiled once."""
+    return str(statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))
+
+
+_UTC_FIELDS = tuple(i for i, name in enumerate(_CASE_FIELDS) if name in ("created_at", "updated_at", "closed_at"))
+
+
+def stored_case_from_driver(row: tuple[Any, ...]) -> StoredCase:
+    """`stored_case` of a row as psycopg gives it (timestamps in the session's time zone)."""
+    values = list(row)
+    for i in _UTC_FIELDS:
+        if values[i] is not None:
+            values[i] = values[i].astimezone(UTC)
+    return stored_case(values)
+
+
+def stored_case(row: Row[Any] | Any) -> StoredCase:
     values = dict(zip(_CASE_FIELDS, row[: len(_CASE_FIELDS)], strict=True))
     values["state"] = CaseState.from_json(values["state"])
     pnr, name, protected = row[len(_CASE_FIELDS) : len(_CASE_FIELDS) + 3]
@@ -54,16 +73,19 @@ def stored_case(row: Row[Any]) -> StoredCase:
 
 
 class SqlAlchemyCaseUnit:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._append_lock = session.get_bind().dialect.name != "postgresql"  # SQLite: one writer anyway
+    """One transaction on one Core connection (no ORM session: nothing here needs its bookkeeping)."""
 
-    def _conn(self) -> Any:
-        return self.session.connection()
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._postgresql = connection.dialect.name == "postgresql"
+        self._append_lock = not self._postgresql  # SQLite: one writer at a time anyway
+
+    def _conn(self) -> Connection:
+        return self.connection
 
     def _hold_append_lock(self) -> None:
         if not self._append_lock:
-            hold_event_append_lock(self.session)
+            self.connection.execute(select(EVENT_APPEND_LOCK_SHARED))
             self._append_lock = True
 
     # --- reading -------------------------------------------------------------------------
@@ -75,16 +97,21 @@ class SqlAlchemyCaseUnit:
     def load_for_command(self, case_id: str) -> StoredCase | None:
         if self._append_lock:
             return self.load(case_id)
-        found = self._conn().execute(_CASE_BY_ID_LOCKED, {"case_id": case_id}).first()
+        # The hot read of every command: the driver's SQL, compiled once (no per-call compilation
+        # or result processing), the event-append lock taken in the same statement.
+        global _LOCKED_SQL
+        if _LOCKED_SQL is None:
+            _LOCKED_SQL = _driver_sql(_CASE_BY_ID_LOCKED, self.connection.dialect)
+        found = self.connection.exec_driver_sql(_LOCKED_SQL, {"case_id": case_id, **_LOCK_KEY}).first()
         if found is None:
             return None
         self._append_lock = True  # taken with the row, in the same statement
-        return stored_case(found)
+        return stored_case_from_driver(tuple(found))
 
     def lock_cases(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
         self._hold_append_lock()
         q: Select[Any] = _CASES.where(CASES.c.id.in_(list(case_ids))).order_by(CASES.c.id)
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._postgresql:
             q = q.with_for_update(of=CASES)  # in id order: concurrent batches cannot deadlock
         return {case.id: case for case in map(stored_case, self._conn().execute(q))}
 
@@ -147,7 +174,8 @@ class SqlAlchemyCaseUnit:
         writer.append(self._conn(), changes)
 
     def log_access(self, entries: Sequence[AccessEntry]) -> None:
-        log_access_in_session(self.session, entries)
+        if entries:
+            self.connection.execute(insert(writer.ACCESS_LOG), [writer.vars_of(e) for e in entries])
 
     # --- timers --------------------------------------------------------------------------
 
@@ -158,7 +186,7 @@ class SqlAlchemyCaseUnit:
             .order_by(TIMERS.c.due_at)
             .limit(batch)
         )
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._postgresql:
             due = due.with_for_update(skip_locked=True)
         claimed = list(
             self._conn().execute(
@@ -178,7 +206,7 @@ class SqlAlchemyCaseUnit:
         writer.delete_timers(self._conn(), keys)
 
     def commit(self) -> None:
-        self.session.commit()
+        self.connection.commit()
 
 
 def log_access_in_session(session: Session, entries: Sequence[AccessEntry]) -> None:
@@ -197,20 +225,27 @@ def retryable(exc: DBAPIError) -> bool:
     return False
 
 
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction, rolled back unless committed; a lost race is `TryAgain`."""
+    with engine.connect() as connection:
+        connection.begin()
+        try:
+            yield connection
+        except DBAPIError as exc:
+            if retryable(exc):
+                raise TryAgain(str(exc.orig)) from exc
+            raise
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+
+
 class SqlAlchemyCaseStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     @contextmanager
     def unit(self) -> Iterator[SqlAlchemyCaseUnit]:
-        with self._sessions() as session:
-            session.begin()
-            try:
-                yield SqlAlchemyCaseUnit(session)
-            except DBAPIError as exc:
-                if retryable(exc):
-                    raise TryAgain(str(exc.orig)) from exc
-                raise
-            finally:
-                if session.in_transaction():
-                    session.rollback()
+        with transaction(self._engine) as connection:
+            yield SqlAlchemyCaseUnit(connection)

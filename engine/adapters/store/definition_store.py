@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters.store.models import DefinitionRow
@@ -16,10 +16,11 @@ DEFINITIONS = cast(Table, DefinitionRow.__table__)
 _FIELDS = ("id", "version", "name", "yaml", "published", "created_at", "created_by")
 
 
-def _session(ctx: object) -> Session:
-    """The session of a unit of work (ours or the legacy `UnitOfWork`), or a session itself."""
-    found = getattr(ctx, "session", ctx)
-    assert isinstance(found, Session), f"not a unit of work on this store: {type(ctx).__name__}"
+def _session(ctx: object) -> Session | Connection:
+    """Where to read in the caller's transaction: a case unit's connection, a (legacy) unit of
+    work's session, or a session or connection itself."""
+    found = getattr(ctx, "connection", None) or getattr(ctx, "session", ctx)
+    assert isinstance(found, Session | Connection), f"not a unit of work on this store: {type(ctx).__name__}"
     return found
 
 

@@ -8,14 +8,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, update
 
-from engine.adapters.store.case_store import SqlAlchemyCaseUnit, retryable
+from engine.adapters.store.case_store import SqlAlchemyCaseUnit, transaction
 from engine.adapters.store.gallring_models import GallradCaseRow, GallringRunRow
 from engine.adapters.store.writer import ACCESS_LOG, CASES, CONSENTS, EVENTS, IDEMPOTENCY, OUTBOX, PERSONS
-from engine.service.ports import ClearedCase, ClosedCase, TryAgain
+from engine.service.ports import ClearedCase, ClosedCase
 
 RUNS = cast(Table, GallringRunRow.__table__)
 CLEARED = cast(Table, GallradCaseRow.__table__)
@@ -38,24 +36,24 @@ class SqlAlchemyGallringUnit(SqlAlchemyCaseUnit):
             .where(last.c.last_at < limit)
             .order_by(last.c.last_at, CASES.c.id)
         )
-        return [ClosedCase(*r) for r in self.session.execute(q)]
+        return [ClosedCase(*r) for r in self.connection.execute(q)]
 
     def access_log_before(self, limit: datetime) -> int:
         q = select(func.count()).select_from(ACCESS_LOG).where(ACCESS_LOG.c.at < limit)
-        return int(self.session.execute(q).scalar() or 0)
+        return int(self.connection.execute(q).scalar() or 0)
 
     def delete_access_log_before(self, limit: datetime) -> int:
-        return int(self.session.execute(delete(ACCESS_LOG).where(ACCESS_LOG.c.at < limit)).rowcount)  # type: ignore[attr-defined]
+        return int(self.connection.execute(delete(ACCESS_LOG).where(ACCESS_LOG.c.at < limit)).rowcount)
 
     def persons_only_in(self, case_ids: Sequence[str]) -> set[str]:
         if not case_ids:
             return set()
         linked = select(CASES.c.person_id).where(CASES.c.id.in_(case_ids), CASES.c.person_id.is_not(None))
-        mine = {p for p in self.session.scalars(linked) if p}
+        mine = {p for p in self.connection.scalars(linked) if p}
         if not mine:
             return set()
         elsewhere = select(CASES.c.person_id).where(CASES.c.person_id.in_(mine), CASES.c.id.not_in(case_ids))
-        return mine - set(self.session.scalars(elsewhere))
+        return mine - set(self.connection.scalars(elsewhere))
 
     def redact_history(
         self,
@@ -63,7 +61,7 @@ class SqlAlchemyGallringUnit(SqlAlchemyCaseUnit):
         event_data: Callable[[str, dict[str, Any]], dict[str, Any]],
         payload: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> int:
-        s = self.session
+        s = self.connection
         ids = list(case_ids)
         events = []
         history = select(EVENTS.c.id, EVENTS.c.type, EVENTS.c.data).where(EVENTS.c.case_id.in_(ids))
@@ -101,25 +99,25 @@ class SqlAlchemyGallringUnit(SqlAlchemyCaseUnit):
     def delete_persons(self, person_ids: set[str]) -> int:
         if not person_ids:
             return 0
-        still = set(self.session.scalars(select(CASES.c.person_id).where(CASES.c.person_id.in_(person_ids))))
+        still = set(self.connection.scalars(select(CASES.c.person_id).where(CASES.c.person_id.in_(person_ids))))
         gone = person_ids - still
         if not gone:
             return 0
-        return int(self.session.execute(delete(PERSONS).where(PERSONS.c.id.in_(gone))).rowcount)  # type: ignore[attr-defined]
+        return int(self.connection.execute(delete(PERSONS).where(PERSONS.c.id.in_(gone))).rowcount)
 
     def start_run(self, values: dict[str, Any]) -> int:
-        return int(self.session.execute(insert(RUNS).returning(RUNS.c.id), values).scalar_one())
+        return int(self.connection.execute(insert(RUNS).returning(RUNS.c.id), values).scalar_one())
 
     def finish_run(self, run_id: int, values: dict[str, Any]) -> None:
-        self.session.execute(update(RUNS).where(RUNS.c.id == run_id).values(values))
+        self.connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(values))
 
     def runs(self, limit: int) -> list[dict[str, Any]]:
         q = select(*(RUNS.c[name] for name in _RUN_FIELDS)).order_by(RUNS.c.id.desc()).limit(limit)
-        return [dict(r) for r in self.session.execute(q).mappings()]
+        return [dict(r) for r in self.connection.execute(q).mappings()]
 
     def record_cleared(self, run_id: int, cases: Sequence[ClearedCase], at: datetime) -> None:
         if cases:
-            self.session.execute(
+            self.connection.execute(
                 insert(CLEARED),
                 [{"case_id": c.case_id, "run_id": run_id, "last_entry_on": c.last_entry_on, "deadline": c.deadline,
                   "purged_at": at} for c in cases],
@@ -127,19 +125,10 @@ class SqlAlchemyGallringUnit(SqlAlchemyCaseUnit):
 
 
 class SqlAlchemyGallringStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     @contextmanager
     def unit(self) -> Iterator[SqlAlchemyGallringUnit]:
-        with self._sessions() as session:
-            session.begin()
-            try:
-                yield SqlAlchemyGallringUnit(session)
-            except DBAPIError as exc:
-                if retryable(exc):
-                    raise TryAgain(str(exc.orig)) from exc
-                raise
-            finally:
-                if session.in_transaction():
-                    session.rollback()
+        with transaction(self._engine) as connection:
+            yield SqlAlchemyGallringUnit(connection)
