@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, Row, Select, bindparam, func, insert,
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.adapters.store import writer
+from engine.adapters.store import writer, writer_pg
 from engine.adapters.store.db import EVENT_APPEND_LOCK, EVENT_APPEND_LOCK_SHARED
 from engine.adapters.store.writer import CASES, EVENTS, IDEMPOTENCY, PERSONS, TASKS, TIMERS
 from engine.core.state import CaseState
@@ -102,11 +102,11 @@ class SqlAlchemyCaseUnit:
         global _LOCKED_SQL
         if _LOCKED_SQL is None:
             _LOCKED_SQL = _driver_sql(_CASE_BY_ID_LOCKED, self.connection.dialect)
-        found = self.connection.exec_driver_sql(_LOCKED_SQL, {"case_id": case_id, **_LOCK_KEY}).first()
+        found = writer_pg.fetch_one(self.connection, _LOCKED_SQL, {"case_id": case_id, **_LOCK_KEY})
         if found is None:
             return None
         self._append_lock = True  # taken with the row, in the same statement
-        return stored_case_from_driver(tuple(found))
+        return stored_case_from_driver(found)
 
     def lock_cases(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
         self._hold_append_lock()

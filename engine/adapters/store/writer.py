@@ -269,12 +269,15 @@ def _insert_events(conn: Connection, events: list[dict[str, Any]], notes: list[t
     conn.execute(insert(OUTBOX), [{**row, "event_id": ids[i]} for i, row in notes])
 
 
+_CONSENT_EVENTS = frozenset({"ConsentRecorded", "ConsentWithdrawn", "ConsentEnded"})
+
+
 def _consents(conn: Connection, changes: Sequence[CaseChange]) -> None:
     """The consent records (kept apart from the state, never deleted by a command)."""
-    open_ = (CONSENTS.c.withdrawn_on.is_(None), CONSENTS.c.ended_on.is_(None))
     for ch in changes:
-        if ch.now is None:
+        if ch.now is None or not any(e.type in _CONSENT_EVENTS for e in ch.events):
             continue
+        open_ = (CONSENTS.c.withdrawn_on.is_(None), CONSENTS.c.ended_on.is_(None))
         case_id, today = ch.after.id, local_date(ch.now)
         for event in ch.events:
             if event.type == "ConsentRecorded":

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 Key = tuple[str, str]
 
@@ -118,4 +120,20 @@ def write(
         "access_log": access_log,
     }
     text = json.dumps(doc, ensure_ascii=False, default=_iso)
-    return int(conn.exec_driver_sql(WRITE, {"w": text}).scalar_one())
+    found = fetch_one(conn, WRITE, {"w": text})
+    assert found is not None
+    return int(found[0])
+
+
+def fetch_one(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """One statement straight on the psycopg connection under `conn`, in its transaction: the
+    command path's two statements skip SQLAlchemy's per-execution work (result metadata, processors).
+    Errors come out as SQLAlchemy's, as from any other statement."""
+    raw: Any = conn.connection.dbapi_connection
+    try:
+        with raw.cursor() as cur:
+            cur.execute(sql, params)
+            found: tuple[Any, ...] | None = cur.fetchone()
+            return found
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error, dialect=conn.dialect) from exc
