@@ -19,7 +19,9 @@ _FIELDS = ("id", "version", "name", "yaml", "published", "created_at", "created_
 def _session(ctx: object) -> Session | Connection:
     """Where to read in the caller's transaction: a case unit's connection, a (legacy) unit of
     work's session, or a session or connection itself."""
-    found = getattr(ctx, "connection", None) or getattr(ctx, "session", ctx)
+    if isinstance(ctx, Session | Connection):
+        return ctx
+    found = getattr(ctx, "connection", None) or getattr(ctx, "session", None)
     assert isinstance(found, Session | Connection), f"not a unit of work on this store: {type(ctx).__name__}"
     return found
 
