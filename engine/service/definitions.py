@@ -133,14 +133,15 @@ class DefinitionService:
             with self._store.unit() as unit:
                 if unit.get(definition.id, definition.version) is not None:
                     continue
-                unit.add(
+                stored = unit.add(
                     DefinitionRecord(
                         id=definition.id, version=definition.version, name=definition.name, yaml=text,
                         published=True, created_at=self._clock(), created_by=created_by,
                     )
                 )  # fmt: skip
                 unit.commit()
-                added.append(definition.key)
+                if stored:  # else another process (a second web worker starting) stored it meanwhile
+                    added.append(definition.key)
         return added
 
     def upload(self, caller: Caller, yaml_text: str, file: str = "definition.yaml") -> DefinitionOut:
@@ -163,7 +164,10 @@ class DefinitionService:
                 id=parsed.id, version=version, name=parsed.name, yaml=text, published=False,
                 created_at=self._clock(), created_by=caller.user_id,
             )  # fmt: skip
-            unit.add(row)
+            if not unit.add(row):
+                raise ServiceError(
+                    "definition_exists", f"Version {version} av {parsed.id} laddades upp samtidigt; försök igen"
+                )
             unit.commit()
             return _out(row)
 

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters.store.models import DefinitionRow
@@ -65,8 +67,12 @@ class SqlAlchemyDefinitionUnit:
             q = q.where(DEFINITIONS.c.published.is_(True))
         return cast(int | None, self.session.execute(q).scalar())
 
-    def add(self, record: DefinitionRecord) -> None:
-        self.session.execute(DEFINITIONS.insert(), {name: getattr(record, name) for name in _FIELDS})
+    def add(self, record: DefinitionRecord) -> bool:
+        """False when that version is stored already (another process stored it meanwhile)."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        stmt = postgresql_insert(DEFINITIONS) if postgresql else sqlite_insert(DEFINITIONS)
+        values = {name: getattr(record, name) for name in _FIELDS}
+        return bool(self.session.execute(stmt.on_conflict_do_nothing(), values).rowcount)  # type: ignore[attr-defined]
 
     def publish(self, definition_id: str, version: int) -> DefinitionRecord | None:
         where = (DEFINITIONS.c.id == definition_id, DEFINITIONS.c.version == version)
