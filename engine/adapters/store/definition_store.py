@@ -72,7 +72,8 @@ class SqlAlchemyDefinitionUnit:
         postgresql = self.session.get_bind().dialect.name == "postgresql"
         stmt = postgresql_insert(DEFINITIONS) if postgresql else sqlite_insert(DEFINITIONS)
         values = {name: getattr(record, name) for name in _FIELDS}
-        return bool(self.session.execute(stmt.on_conflict_do_nothing(), values).rowcount)  # type: ignore[attr-defined]
+        inserted = stmt.on_conflict_do_nothing().returning(DEFINITIONS.c.version)
+        return self.session.execute(inserted, values).first() is not None
 
     def publish(self, definition_id: str, version: int) -> DefinitionRecord | None:
         where = (DEFINITIONS.c.id == definition_id, DEFINITIONS.c.version == version)
