@@ -45,7 +45,12 @@ from engine.core.loader import load  # noqa: E402
 from engine.core.state import CaseState, clear_memos  # noqa: E402
 
 DEFINITION = ROOT / "definitions" / "finsam-insats.yaml"
-REFERENCE_BPMN = ROOT.parent / "shared" / "bench-reference" / "linear-insats.bpmn"
+REFERENCE_BPMN = next(
+    (p / "shared" / "bench-reference" / "linear-insats.bpmn" for p in ROOT.parents
+     if (p / "shared" / "bench-reference" / "linear-insats.bpmn").is_file()),
+    ROOT.parent / "shared" / "bench-reference" / "linear-insats.bpmn",
+)  # fmt: skip
+"""`../shared/...` next to the checkout, or further up (a git worktree under another directory)."""
 
 LIFECYCLE = simulation.SimulationOptions(
     start=date(2026, 3, 16),
