@@ -3,7 +3,7 @@
 Prints one line: due timers fired per second (one worker and two), and the time to find a batch of
 due timers (the claim query) with 10,000 and with 1,000,000 pending; EXPLAIN must use the index.
 `python bench/sweep_bench.py [--pending 1000000] [--due 10000] [--per-command]` (`--per-command`: the
-old path, one transaction per case through `CaseService._execute`, for comparison).
+one unit of work per case, through the same `append`, for comparison).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--due", type=int, default=10_000)
     ap.add_argument("--pending", type=int, default=1_000_000)
-    ap.add_argument("--per-command", action="store_true", help="fire through CaseService._execute (the old path)")
+    ap.add_argument("--per-command", action="store_true", help="one unit of work per case (the same append path)")
     args = ap.parse_args()
     figures = []
     for pending in (args.due, args.pending):

@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from engine.adapters.store.accounts_store import SqlAlchemyAccounts
+from engine.adapters.store.case_store import SqlAlchemyCaseStore, log_access_in_session
 from engine.adapters.store.db import make_engine, session_factory
+from engine.adapters.store.definition_store import SqlAlchemyDefinitionRows, SqlAlchemyDefinitionStore
+from engine.adapters.store.gallring_store import SqlAlchemyGallringStore
 from engine.adapters.store.migrate import check_migrated
 from engine.adapters.store.outbox_store import SqlAlchemyOutbox
 from engine.adapters.store.queries import (
@@ -21,7 +24,7 @@ from engine.adapters.store.queries import (
     SqlAlchemyEventFeed,
     SqlAlchemyReportSource,
 )
-from engine.service import pg_command
+from engine.adapters.store.uow import UnitOfWork
 from engine.service.accounts import AccountService
 from engine.service.audit import AuditService
 from engine.service.batch import BatchServices
@@ -35,8 +38,9 @@ from engine.service.gallring import GallringService
 from engine.service.loggkontroll import LoggkontrollService
 from engine.service.outbox_ports import OutboxStore
 from engine.service.overview import OverviewService
+from engine.service.ports import CaseStore, GallringStore
 from engine.service.reports import ReportService
-from engine.service.uow import UnitOfWork, UowFactory
+from engine.service.uow import UowFactory
 from engine.settings import Settings
 
 
@@ -64,14 +68,11 @@ class Services:
     uow: UowFactory
     clock: Callable[[], datetime]
     ids: Callable[[], str]
-    command_engine: Engine | None = None
-    """PostgreSQL: the pool of autocommit connections for the two-statement command path."""
+    case_store: CaseStore
+    gallring_store: GallringStore
 
     def close(self) -> None:
         self.engine.dispose()
-        if self.command_engine is not None:
-            self.command_engine.dispose()
-        self.cases.close()
 
 
 def build_services(
@@ -91,36 +92,18 @@ def build_services(
             engine.dispose()
         raise
     sessions = session_factory(engine)
+    sessions.configure(info={"log_access": log_access_in_session})  # engine.service.access.log_access
 
     def uow() -> UnitOfWork:
         return UnitOfWork(sessions)
 
     clock = clock or utc_now
     ids = ids or new_id
-    cache = DefinitionCache()
-    # Connections that stay in autocommit for good: no isolation level set and reset per checkout.
-    command_engine = (
-        make_engine(
-            engine.url.render_as_string(hide_password=False),
-            isolation_level="AUTOCOMMIT",
-            pool_size=4,  # the API runs commands on asyncio connections; this pool is the overflow
-            max_overflow=6,
-        )
-        if engine.dialect.name == "postgresql"
-        else None
-    )
-    async_connections = (
-        pg_command.AsyncConnections(
-            engine.url.set(drivername="postgresql").render_as_string(hide_password=False), size=10
-        )
-        if command_engine is not None
-        else None
-    )
+    cache = DefinitionCache(SqlAlchemyDefinitionRows())
+    case_store = SqlAlchemyCaseStore(engine)
     services = Services(
-        cases=CaseService(
-            uow, clock, ids, cache, autocommit_engine=command_engine, async_connections=async_connections
-        ),
-        definitions=DefinitionService(uow, clock, cache),
+        cases=CaseService(case_store, clock, ids, cache),
+        definitions=DefinitionService(SqlAlchemyDefinitionStore(sessions), case_store, clock, cache),
         audit=AuditService(SqlAlchemyAccessLog(uow)),
         feed=EventFeedService(SqlAlchemyEventFeed(uow, cache), clock),
         accounts=AccountService(SqlAlchemyAccounts(uow), clock),
@@ -132,7 +115,8 @@ def build_services(
         uow=uow,
         clock=clock,
         ids=ids,
-        command_engine=command_engine,
+        case_store=case_store,
+        gallring_store=SqlAlchemyGallringStore(engine),
     )
     if settings.sync_definitions and settings.definitions_dir.is_dir():
         services.definitions.sync_from_dir(settings.definitions_dir)
@@ -153,7 +137,7 @@ def build_batch(
 ) -> BatchServices:
     return BatchServices(
         reports=services.reports,
-        gallring=GallringService(services.uow, services.clock),
+        gallring=GallringService(services.gallring_store, services.clock),
         digest=DigestService(services.outbox, services.clock, contacts or contacts_from(settings)),
         loggkontroll=services.loggkontroll,
     )

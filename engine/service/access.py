@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session
-
-from engine.adapters.store.models import AccessLogRow
 from engine.core import commands as c
 from engine.core.definition import Definition
 from engine.core.state import CaseState, TaskState
 from engine.service.errors import ServiceError, forbidden
+from engine.service.ports import new_access_entry
 
 PARTY_KINDS = frozenset({"party_system", "handlaggare", "samordnare"})
 CALLER_KINDS = PARTY_KINDS | {"forbund_admin", "auditor", "system"}
@@ -151,7 +149,7 @@ def authorize_command(caller: Caller, state: CaseState, definition: Definition, 
 
 
 def log_access(
-    session: Session,
+    session: Any,
     caller: Caller,
     at: datetime,
     *,
@@ -160,31 +158,10 @@ def log_access(
     case_id: str | None,
     person_id: str | None,
 ) -> None:
-    """Loggkontroll: who read what about whom, when and why. Same transaction as the read."""
-    session.add(
-        AccessLogRow(
-            **access_log_values(caller, at, resource=resource, purpose=purpose, case_id=case_id, person_id=person_id)
-        )
-    )
-
-
-def access_log_values(
-    caller: Caller,
-    at: datetime,
-    *,
-    resource: str,
-    purpose: str,
-    case_id: str | None,
-    person_id: str | None,
-) -> dict[str, Any]:
-    """The access_log row for a read (for a Core INSERT in the same transaction, or `log_access`)."""
-    return {
-        "at": at,
-        "user_id": caller.user_id,
-        "caller_kind": caller.kind,
-        "party": caller.party,
-        "person_id": person_id,
-        "case_id": case_id,
-        "resource": resource,
-        "purpose": purpose[:300] or resource,
-    }
+    """Loggkontroll, for the read services that still hold a session (the event feed): one
+    access_log row in the same transaction, written by the store's own writer, which the composition
+    root puts in every session's `info["log_access"]`. Case reads and commands put theirs in the
+    store's unit (`CaseUnit.log_access`, `CaseChange.access_log`). Goes when the feed reads through
+    a port of its own."""
+    entry = new_access_entry(caller, at, resource=resource, purpose=purpose, case_id=case_id, person_id=person_id)
+    session.info["log_access"](session, [entry])

@@ -11,19 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
-from engine.adapters.store.db import hold_event_append_lock
-from engine.adapters.store.models import CaseRow, DefinitionRow, EventRow
 from engine.core.definition import Definition
+from engine.core.events import Event
 from engine.core.loader import DefinitionError, Problem, loads, parse_yaml
 from engine.core.migration import migrate_state
 from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate
-from engine.core.state import CaseState
 from engine.service.access import Caller, require_admin
+from engine.service.changes import restated
 from engine.service.errors import ServiceError, not_found
-from engine.service.uow import UowFactory
+from engine.service.ports import (
+    CaseChange,
+    CaseStore,
+    DefinitionRecord,
+    DefinitionRows,
+    DefinitionStore,
+    VersionConflict,
+)
 from engine.service.views import (
     AgendaLineOut,
     DefinitionDetail,
@@ -35,43 +39,40 @@ from engine.service.views import (
 
 
 class DefinitionCache:
-    """Parsed definitions per (id, version). Stored versions never change, so caching is safe."""
+    """Parsed definitions per (id, version). Stored versions never change, so caching is safe.
+    Rows are read through the `DefinitionRows` port, in the caller's unit of work (`ctx`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows: DefinitionRows) -> None:
+        self._rows = rows
         self._parsed: dict[tuple[str, int], Definition] = {}
         self._lock = threading.Lock()
 
     def peek(self, definition_id: str, version: int) -> Definition | None:
-        """The parsed definition if it is cached, without a session."""
+        """The parsed definition if it is cached, without a read."""
         return self._parsed.get((definition_id, version))
 
-    def get(self, session: Session, definition_id: str, version: int) -> Definition:
+    def get(self, ctx: object, definition_id: str, version: int) -> Definition:
         key = (definition_id, version)
         found = self._parsed.get(key)
         if found is not None:
             return found
-        row = session.get(DefinitionRow, key)
-        if row is None:
+        text = self._rows.yaml(ctx, definition_id, version)
+        if text is None:
             raise not_found(f"Definitionen {definition_id}@{version}")
-        parsed = loads(row.yaml, f"{definition_id}@{version}")
+        parsed = loads(text, f"{definition_id}@{version}")
         with self._lock:
             self._parsed[key] = parsed
         return parsed
 
-    def latest_published(self, session: Session, definition_id: str) -> Definition:
-        version = session.scalar(
-            select(func.max(DefinitionRow.version)).where(
-                DefinitionRow.id == definition_id, DefinitionRow.published.is_(True)
-            )
-        )
+    def latest_published(self, ctx: object, definition_id: str) -> Definition:
+        version = self._rows.latest_published(ctx, definition_id)
         if version is None:
-            exists = session.scalar(select(func.count()).where(DefinitionRow.id == definition_id))
-            if exists:
+            if self._rows.exists(ctx, definition_id):
                 raise ServiceError(
                     "definition_not_published", f"Definitionen {definition_id} har ingen publicerad version"
                 )
             raise not_found(f"Definitionen {definition_id}")
-        return self.get(session, definition_id, version)
+        return self.get(ctx, definition_id, version)
 
 
 def problem_details(problems: list[Problem]) -> dict[str, Any]:
@@ -95,31 +96,28 @@ def _with_version(text: str, version: int) -> str:
 
 
 class DefinitionService:
-    def __init__(self, uow: UowFactory, clock: Callable[[], datetime], cache: DefinitionCache) -> None:
-        self._uow = uow
+    def __init__(
+        self, store: DefinitionStore, cases: CaseStore, clock: Callable[[], datetime], cache: DefinitionCache
+    ) -> None:
+        self._store = store
+        self._cases = cases
         self._clock = clock
         self.cache = cache
 
     # --- reading -------------------------------------------------------------------------
 
-    def list(self) -> list[DefinitionOut]:
-        with self._uow() as uow:
-            rows = uow.session.scalars(select(DefinitionRow).order_by(DefinitionRow.id, DefinitionRow.version)).all()
-            return [_out(r) for r in rows]
+    def list(self) -> builtins.list[DefinitionOut]:
+        with self._store.unit() as unit:
+            return [_out(r) for r in unit.all()]
 
     def get(self, definition_id: str, version: int | None = None) -> DefinitionDetail:
-        with self._uow() as uow:
-            s = uow.session
+        with self._store.unit() as unit:
             if version is None:
-                version = s.scalar(
-                    select(func.max(DefinitionRow.version)).where(
-                        DefinitionRow.id == definition_id, DefinitionRow.published.is_(True)
-                    )
-                ) or s.scalar(select(func.max(DefinitionRow.version)).where(DefinitionRow.id == definition_id))
-            row = s.get(DefinitionRow, (definition_id, version)) if version is not None else None
+                version = unit.max_version(definition_id, published=True) or unit.max_version(definition_id)
+            row = unit.get(definition_id, version) if version is not None else None
             if row is None:
                 raise not_found(f"Definitionen {definition_id}" + (f"@{version}" if version else ""))
-            parsed = self.cache.get(s, row.id, row.version)
+            parsed = self.cache.get(unit, row.id, row.version)
             return DefinitionDetail(
                 **_out(row).model_dump(), yaml=row.yaml, definition=parsed.model_dump(mode="json", exclude_none=True)
             )
@@ -132,23 +130,18 @@ class DefinitionService:
         for path in sorted(Path(directory).glob("*.yaml")):
             text = path.read_text(encoding="utf-8")
             definition = loads(text, str(path))
-            with self._uow() as uow:
-                s = uow.session
-                if s.get(DefinitionRow, (definition.id, definition.version)) is not None:
+            with self._store.unit() as unit:
+                if unit.get(definition.id, definition.version) is not None:
                     continue
-                s.add(
-                    DefinitionRow(
-                        id=definition.id,
-                        version=definition.version,
-                        name=definition.name,
-                        yaml=text,
-                        published=True,
-                        created_at=self._clock(),
-                        created_by=created_by,
+                stored = unit.add(
+                    DefinitionRecord(
+                        id=definition.id, version=definition.version, name=definition.name, yaml=text,
+                        published=True, created_at=self._clock(), created_by=created_by,
                     )
-                )
-                uow.commit()
-                added.append(definition.key)
+                )  # fmt: skip
+                unit.commit()
+                if stored:  # else another process (a second web worker starting) stored it meanwhile
+                    added.append(definition.key)
         return added
 
     def upload(self, caller: Caller, yaml_text: str, file: str = "definition.yaml") -> DefinitionOut:
@@ -162,43 +155,38 @@ class DefinitionService:
                 f"Definitionen har {len(exc.problems)} fel",
                 details=problem_details(exc.problems),
             ) from None
-        with self._uow() as uow:
-            s = uow.session
-            last = s.scalar(select(func.max(DefinitionRow.version)).where(DefinitionRow.id == parsed.id)) or 0
+        with self._store.unit() as unit:
+            last = unit.max_version(parsed.id) or 0
             version = max(last + 1, parsed.version)
             text = yaml_text if version == parsed.version else _with_version(yaml_text, version)
             parse_yaml(text, file)  # still YAML
-            row = DefinitionRow(
-                id=parsed.id,
-                version=version,
-                name=parsed.name,
-                yaml=text,
-                published=False,
-                created_at=self._clock(),
-                created_by=caller.user_id,
-            )
-            s.add(row)
-            uow.commit()
+            row = DefinitionRecord(
+                id=parsed.id, version=version, name=parsed.name, yaml=text, published=False,
+                created_at=self._clock(), created_by=caller.user_id,
+            )  # fmt: skip
+            if not unit.add(row):
+                raise ServiceError(
+                    "definition_exists", f"Version {version} av {parsed.id} laddades upp samtidigt; försök igen"
+                )
+            unit.commit()
             return _out(row)
 
     def publish(self, caller: Caller, definition_id: str, version: int) -> DefinitionOut:
         require_admin(caller)
-        with self._uow() as uow:
-            row = uow.session.get(DefinitionRow, (definition_id, version))
+        with self._store.unit() as unit:
+            row = unit.publish(definition_id, version)
             if row is None:
                 raise not_found(f"Definitionen {definition_id}@{version}")
-            row.published = True
-            uow.commit()
+            unit.commit()
             return _out(row)
 
     def simulate(self, definition_id: str, version: int | None, options: SimulationOptions) -> SimulationOut:
-        with self._uow() as uow:
-            s = uow.session
+        with self._store.unit() as unit:
             if version is None:
-                version = s.scalar(select(func.max(DefinitionRow.version)).where(DefinitionRow.id == definition_id))
+                version = unit.max_version(definition_id)
                 if version is None:
                     raise not_found(f"Definitionen {definition_id}")
-            d = self.cache.get(s, definition_id, version)
+            d = self.cache.get(unit, definition_id, version)
         try:
             result = simulate(d, options)
         except SimulationError as exc:
@@ -220,13 +208,13 @@ class DefinitionService:
         phase_map: dict[str, str] | None = None,
         dry_run: bool = True,
     ) -> MigrationReport:
-        """Move running cases to another version. Cases that cannot be mapped are reported, not changed."""
+        """Move running cases to another version. Cases that cannot be mapped are reported, not changed;
+        the migrated ones are one `append` of `CaseMigrated` changes."""
         require_admin(caller)
         phase_map = phase_map or {}
-        with self._uow() as uow:
-            s = uow.session
-            old = self.cache.get(s, definition_id, from_version)
-            new = self.cache.get(s, definition_id, to_version)
+        with self._cases.unit() as unit:
+            old = self.cache.get(unit, definition_id, from_version)
+            new = self.cache.get(unit, definition_id, to_version)
             unknown = [p for p in phase_map.values() if p not in new.phase_by_id]
             if unknown:
                 raise ServiceError(
@@ -234,19 +222,11 @@ class DefinitionService:
                     "Fasmappningen pekar på faser som inte finns i den nya versionen: " + ", ".join(unknown),
                     details={"phases": unknown},
                 )
-            rows = s.scalars(
-                select(CaseRow)
-                .where(
-                    CaseRow.definition_id == definition_id,
-                    CaseRow.definition_version == from_version,
-                    CaseRow.status == "active",
-                )
-                .order_by(CaseRow.id)
-            ).all()
             now = self._clock()
-            out: list[MigrationCaseOut] = []
-            for row in rows:
-                state = CaseState.from_json(row.state)
+            out: builtins.list[MigrationCaseOut] = []
+            changes: builtins.list[CaseChange] = []
+            for row in unit.cases_on(definition_id, from_version, "active"):
+                state = row.state
                 outcome = migrate_state(old, new, state, phase_map)
                 if outcome.state is None:
                     out.append(
@@ -264,10 +244,17 @@ class DefinitionService:
                         notes=list(outcome.notes),
                     )
                 )
-                if not dry_run:
-                    _write_migration(s, row, state, outcome.state, now, caller.user_id, old.key, new.key)
+                data = {"from": old.key, "to": new.key, "from_phase": state.phase, "to_phase": outcome.state.phase,
+                        "actor": caller.user_id}  # fmt: skip
+                changes.append(restated(row, outcome.state, now, caller.user_id, [Event("CaseMigrated", now, data)]))
             if not dry_run:
-                uow.commit()
+                try:
+                    unit.append(changes)
+                except VersionConflict as exc:
+                    raise ServiceError(
+                        "version_conflict", f"Ärendet {exc.case_id} ändrades under migreringen; försök igen"
+                    ) from None
+                unit.commit()
             return MigrationReport(
                 definition_id=definition_id,
                 from_version=from_version,
@@ -279,43 +266,7 @@ class DefinitionService:
             )
 
 
-def _write_migration(
-    s: Session, row: CaseRow, old: CaseState, new: CaseState, now: datetime, actor: str, from_key: str, to_key: str
-) -> None:
-    from engine.service.cases import sync_projections
-
-    seq = row.last_event_seq + 1
-    res = s.execute(
-        update(CaseRow)
-        .where(CaseRow.id == row.id, CaseRow.version == row.version)
-        .values(
-            state=new.to_json(),
-            definition_version=new.definition_version,
-            phase=new.phase,
-            version=row.version + 1,
-            last_event_seq=seq,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise ServiceError("version_conflict", f"Ärendet {row.id} ändrades under migreringen; försök igen")
-    hold_event_append_lock(s)
-    s.add(
-        EventRow(
-            case_id=row.id,
-            seq=seq,
-            type="CaseMigrated",
-            at=now,
-            data={"from": from_key, "to": to_key, "from_phase": old.phase, "to_phase": new.phase, "actor": actor},
-            actor=actor,
-        )
-    )
-    sync_projections(s, row.id, old, new, [t for t in new.timers.values() if old.timers.get(t.id) != t],
-                     [k for k in old.timers if k not in new.timers])  # fmt: skip
-
-
-def _out(row: DefinitionRow) -> DefinitionOut:
+def _out(row: DefinitionRecord) -> DefinitionOut:
     return DefinitionOut(
         id=row.id,
         version=row.version,

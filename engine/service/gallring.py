@@ -31,24 +31,13 @@ from typing import Any
 
 from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
-from engine.adapters.store.gallring_models import GallradCaseRow, GallringRunRow
-from engine.adapters.store.models import (
-    AccessLogRow,
-    CaseRow,
-    ConsentRow,
-    EventRow,
-    IdempotencyRow,
-    OutboxRow,
-    PersonRow,
-)
 from engine.core.decide import TZ, local_date
 from engine.core.state import CaseState
 from engine.service.access import Caller
+from engine.service.changes import restated
 from engine.service.errors import ServiceError, forbidden
-from engine.service.uow import UowFactory
+from engine.service.ports import ClearedCase, GallringStore, GallringUnit
 
 DEFAULT_RETENTION_YEARS = 5
 DEFAULT_ACCESS_LOG_RETENTION_YEARS = 5
@@ -129,39 +118,24 @@ def require_gallring(caller: Caller) -> None:
 
 
 class GallringService:
-    def __init__(self, uow: UowFactory, clock: Callable[[], datetime]) -> None:
-        self._uow = uow
+    def __init__(self, store: GallringStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
         self._clock = clock
 
-    def due_cases(self, s: Session, cutoff: date, today: date, years: int) -> list[GallringCase]:
+    def due_cases(self, unit: GallringUnit, cutoff: date, today: date, years: int) -> list[GallringCase]:
         """Closed cases not yet cleared whose last entry is before `cutoff`."""
-        cleared = select(GallradCaseRow.case_id)
-        last = (
-            select(EventRow.case_id, func.max(EventRow.at).label("last_at"))
-            .join(CaseRow, CaseRow.id == EventRow.case_id)
-            .where(CaseRow.status == "closed", CaseRow.id.not_in(cleared))
-            .group_by(EventRow.case_id)
-            .subquery()
-        )
-        limit = datetime.combine(cutoff, time(0), TZ).astimezone(UTC)
-        q = (
-            select(CaseRow.id, CaseRow.closed_at, CaseRow.person_id, last.c.last_at)
-            .join(last, last.c.case_id == CaseRow.id)
-            .where(last.c.last_at < limit)
-            .order_by(last.c.last_at, CaseRow.id)
-        )
         out = []
-        for case_id, closed_at, person_id, last_at in s.execute(q):
-            last_on = local_date(last_at)
+        for case in unit.closed_cases_before(datetime.combine(cutoff, time(0), TZ).astimezone(UTC)):
+            last_on = local_date(case.last_at)
             deadline = deadline_for(last_on, years)
             out.append(
                 GallringCase(
-                    case_id=case_id,
-                    closed_on=local_date(closed_at) if closed_at else None,
+                    case_id=case.case_id,
+                    closed_on=local_date(case.closed_at) if case.closed_at else None,
                     last_entry_on=last_on,
                     deadline=deadline,
                     overdue=deadline < today,
-                    identified=person_id is not None,
+                    identified=case.person_id is not None,
                 )
             )
         return out
@@ -184,136 +158,67 @@ class GallringService:
         cutoff = add_years(today, -retention_years)
         log_cutoff = add_years(today, -access_log_retention_years)
         log_limit = datetime.combine(log_cutoff, time(0), TZ).astimezone(UTC)
-        with self._uow() as uow:
-            s = uow.session
-            due = self.due_cases(s, cutoff, today, retention_years)
-            old_log = s.scalar(select(func.count()).select_from(AccessLogRow).where(AccessLogRow.at < log_limit)) or 0
-            run = GallringRunRow(
-                started_at=started, run_by=caller.user_id, dry_run=dry_run, retention_years=retention_years,
-                cutoff=cutoff, access_log_cutoff=log_cutoff, cases=len(due), persons=0, events=0,
-                access_log=old_log, details={},
-            )  # fmt: skip
-            s.add(run)
-            s.flush()
-            run_id = run.id
+        with self._store.unit() as unit:
+            due = self.due_cases(unit, cutoff, today, retention_years)
+            run: dict[str, Any] = {
+                "started_at": started, "run_by": caller.user_id, "dry_run": dry_run,
+                "retention_years": retention_years, "cutoff": cutoff, "access_log_cutoff": log_cutoff,
+                "cases": len(due), "persons": 0, "events": 0, "access_log": unit.access_log_before(log_limit),
+                "details": {},
+            }  # fmt: skip
+            run_id = unit.start_run(run)
             if dry_run:
-                run.persons = self._persons_to_delete(s, [c.case_id for c in due])
-                run.details = _details(due)
-                run.finished_at = self._clock()
-                uow.commit()
-                return _report(run, due, today)
-            uow.commit()
+                run.update(persons=len(unit.persons_only_in([c.case_id for c in due])), details=_details(due),
+                           finished_at=self._clock())  # fmt: skip
+                unit.finish_run(run_id, run)
+                unit.commit()
+                return _report(run_id, run, due, today)
+            unit.commit()
         persons = events = 0
         total = len(due)
         for i in range(0, total, batch):
             chunk = due[i : i + batch]
-            with self._uow() as uow:
-                p, e = self._clear(uow.session, chunk, run_id, started)
-                uow.commit()
+            with self._store.unit() as unit:
+                p, e = self._clear(unit, chunk, run_id, started, caller.user_id)
+                unit.commit()
             persons += p
             events += e
             if progress is not None:
                 progress(min(i + batch, total), total)
-        with self._uow() as uow:
-            s = uow.session
-            deleted = s.execute(delete(AccessLogRow).where(AccessLogRow.at < log_limit))
-            done = s.get(GallringRunRow, run_id)
-            assert done is not None
-            run = done
-            run.persons, run.events = persons, events
-            run.access_log = int(deleted.rowcount)  # type: ignore[attr-defined]
-            run.details = _details(due)
-            run.finished_at = self._clock()
-            uow.commit()
-            return _report(run, due, today)
+        with self._store.unit() as unit:
+            run.update(persons=persons, events=events, access_log=unit.delete_access_log_before(log_limit),
+                       details=_details(due), finished_at=self._clock())  # fmt: skip
+            unit.finish_run(run_id, run)
+            unit.commit()
+            return _report(run_id, run, due, today)
 
     def runs(self, caller: Caller, limit: int = 20) -> list[dict[str, Any]]:
         """The run log, newest first (no personal data: case ids and counts)."""
         require_gallring(caller)
-        with self._uow() as uow:
-            rows = uow.session.scalars(select(GallringRunRow).order_by(GallringRunRow.id.desc()).limit(limit)).all()
-            return [
-                {
-                    "id": r.id,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "run_by": r.run_by,
-                    "dry_run": r.dry_run,
-                    "retention_years": r.retention_years,
-                    "cutoff": r.cutoff,
-                    "cases": r.cases,
-                    "persons": r.persons,
-                    "events": r.events,
-                    "access_log": r.access_log,
-                }  # fmt: skip
-                for r in rows
-            ]
+        with self._store.unit() as unit:
+            return unit.runs(limit)
 
     # --- internals -----------------------------------------------------------------------
 
-    def _persons_to_delete(self, s: Session, case_ids: Sequence[str]) -> int:
-        if not case_ids:
-            return 0
-        persons = set(
-            s.scalars(select(CaseRow.person_id).where(CaseRow.id.in_(case_ids), CaseRow.person_id.is_not(None)))
-        )
-        if not persons:
-            return 0
-        kept = set(
-            s.scalars(select(CaseRow.person_id).where(CaseRow.person_id.in_(persons), CaseRow.id.not_in(case_ids)))
-        )
-        return len(persons - kept)
-
-    def _clear(self, s: Session, chunk: Sequence[GallringCase], run_id: int, now: datetime) -> tuple[int, int]:
+    def _clear(
+        self, unit: GallringUnit, chunk: Sequence[GallringCase], run_id: int, now: datetime, actor: str
+    ) -> tuple[int, int]:
+        """One chunk: the history redacted, and each case row (state scrubbed, person unlinked, one
+        version up) through the store's one writer; then the persons no case refers to any more."""
         ids = [c.case_id for c in chunk]
-        persons = {
-            pid
-            for pid in s.scalars(select(CaseRow.person_id).where(CaseRow.id.in_(ids), CaseRow.person_id.is_not(None)))
-            if pid is not None
-        }
-        changed_events = 0
-        for ev in s.scalars(select(EventRow).where(EventRow.case_id.in_(ids))):
-            clean = scrub_event_data(ev.type, ev.data)
-            if clean != ev.data:
-                ev.data = clean
-                changed_events += 1
-        for ob in s.scalars(select(OutboxRow).where(OutboxRow.case_id.in_(ids))):
-            clean = {k: v for k, v in ob.payload.items() if k in OUTBOX_FIELDS}
-            if clean != ob.payload:
-                ob.payload = clean
-        for case in s.scalars(select(CaseRow).where(CaseRow.id.in_(ids))):
-            case.state = scrub_state(CaseState.from_json(case.state)).to_json()
-            case.person_id = None
-        s.execute(delete(ConsentRow).where(ConsentRow.case_id.in_(ids)))
-        idem = [
-            (r.caller, r.key)
-            for r in s.scalars(select(IdempotencyRow))
-            if isinstance(r.response, dict) and r.response.get("id") in set(ids)
-        ]
-        for caller_id, key in idem:
-            s.execute(delete(IdempotencyRow).where(IdempotencyRow.caller == caller_id, IdempotencyRow.key == key))
-        s.flush()
-        deleted_persons = 0
-        if persons:
-            still = set(s.scalars(select(CaseRow.person_id).where(CaseRow.person_id.in_(persons))))
-            gone = persons - still
-            if gone:
-                deleted_persons = int(
-                    s.execute(delete(PersonRow).where(PersonRow.id.in_(gone))).rowcount  # type: ignore[attr-defined]
-                )
-        for c in chunk:
-            s.add(
-                GallradCaseRow(
-                    case_id=c.case_id, run_id=run_id, last_entry_on=c.last_entry_on, deadline=c.deadline, purged_at=now
-                )
-            )
-        s.execute(
-            update(CaseRow)
-            .where(CaseRow.id.in_(ids))
-            .values(updated_at=now, version=CaseRow.version + 1)  # a changed case: a new ETag (and see RecentCases)
-            .execution_options(synchronize_session=False)
-        )
+        cases = unit.lock_cases(ids)  # no command changes them until this commits
+        persons = unit.persons_only_in(ids)
+        changed_events = unit.redact_history(ids, scrub_event_data, _scrub_payload)
+        scrubbed = [restated(case, scrub_state(case.state), now, actor, person_id=None, person=None)
+                    for case in cases.values()]  # fmt: skip
+        unit.append(scrubbed)
+        deleted_persons = unit.delete_persons(persons)
+        unit.record_cleared(run_id, [ClearedCase(c.case_id, c.last_entry_on, c.deadline) for c in chunk], now)
         return deleted_persons, changed_events
+
+
+def _scrub_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k in OUTBOX_FIELDS}
 
 
 def _details(due: Sequence[GallringCase]) -> dict[str, Any]:
@@ -323,16 +228,16 @@ def _details(due: Sequence[GallringCase]) -> dict[str, Any]:
     }
 
 
-def _report(run: GallringRunRow, due: list[GallringCase], today: date) -> GallringReport:
+def _report(run_id: int, run: dict[str, Any], due: list[GallringCase], today: date) -> GallringReport:
     return GallringReport(
-        run_id=run.id,
-        dry_run=run.dry_run,
+        run_id=run_id,
+        dry_run=run["dry_run"],
         today=today,
-        retention_years=run.retention_years,
-        cutoff=run.cutoff,
-        access_log_cutoff=run.access_log_cutoff,
+        retention_years=run["retention_years"],
+        cutoff=run["cutoff"],
+        access_log_cutoff=run["access_log_cutoff"],
         cases=due,
-        persons=run.persons,
-        events=run.events,
-        access_log=run.access_log,
+        persons=run["persons"],
+        events=run["events"],
+        access_log=run["access_log"],
     )

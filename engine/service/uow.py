@@ -1,47 +1,30 @@
-"""One unit of work = one database transaction."""
+"""The unit of work the batch and read services not yet on a port of their own (feed, audit, reports,
+dispatch, ...) still open: one transaction with a `session`. The implementation is
+engine/adapters/store/uow.py; case writes go through `CaseStore` (engine/service/ports.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.orm import Session, sessionmaker
+if TYPE_CHECKING:  # for the type checker only: nothing of sqlalchemy is imported at run time
+    from sqlalchemy.orm import Session
 
 
-class UnitOfWork:
-    """`with uow_factory() as uow: ...; uow.commit()`; leaving without commit rolls back."""
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
-        self._session: Session | None = None
-
+class UnitOfWork(Protocol):
     @property
-    def session(self) -> Session:
-        if self._session is None:
-            raise RuntimeError("UnitOfWork used outside its `with` block")
-        return self._session
+    def session(self) -> Session: ...
 
-    def __enter__(self) -> UnitOfWork:
-        self._session = self._sessions()
-        self._session.begin()
-        return self
+    def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        session = self.session
-        try:
-            if session.in_transaction():
-                session.rollback()
-        finally:
-            session.close()
-            self._session = None
+    ) -> None: ...
 
-    def commit(self) -> None:
-        self.session.commit()
+    def commit(self) -> None: ...
 
-    def rollback(self) -> None:
-        self.session.rollback()
+    def rollback(self) -> None: ...
 
 
 UowFactory = Callable[[], UnitOfWork]

@@ -126,3 +126,16 @@ def test_only_admins_migrate(services: Services) -> None:
     with pytest.raises(ServiceError) as err:
         services.definitions.migrate(SAMORDNARE, "finsam-insats", 1, 1, {}, dry_run=True)
     assert err.value.code == "forbidden"
+
+
+def test_a_version_stored_meanwhile_by_another_process_is_skipped_not_an_error(services: Services) -> None:
+    """Two web workers starting together both sync definitions/: the second finds the row taken."""
+    from engine.adapters.store.db import session_factory
+    from engine.adapters.store.definition_store import SqlAlchemyDefinitionStore
+
+    store = SqlAlchemyDefinitionStore(session_factory(services.engine))
+    with store.unit() as unit:
+        stored = unit.get("finsam-insats", 1)
+        assert stored is not None
+        assert unit.add(stored) is False  # ON CONFLICT DO NOTHING: no unique violation
+    assert services.definitions.sync_from_dir(Path(__file__).resolve().parents[2] / "definitions") == []

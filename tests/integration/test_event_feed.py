@@ -9,6 +9,9 @@ import pytest
 
 from engine.bootstrap import Services
 from engine.core import commands as c
+from engine.core.decide import decide
+from engine.core.events import Decision
+from engine.service.changes import changed
 from engine.service.views import EventOut
 from tests.fakes import FakeClock
 from tests.integration.conftest import make_services
@@ -57,11 +60,17 @@ def test_feed_waits_for_a_writer_that_holds_a_lower_event_id(pg_db_url: str, clo
         appended, release = threading.Event(), threading.Event()
 
         def slow_writer() -> None:
-            with svc.uow() as uow:  # events appended (ids taken), not yet committed
-                svc.cases._execute(uow, SAMORDNARE, case.id, c.RecordContact(channel="långsam"), None)
+            with svc.case_store.unit() as unit:  # events appended (ids taken), not yet committed
+                row = unit.load_for_command(case.id)
+                assert row is not None
+                d = svc.definitions.cache.get(unit, row.definition_id, row.definition_version)
+                cmd = c.RecordContact(channel="långsam", actor=SAMORDNARE.user_id)
+                decision = decide(d, row.state, cmd, svc.clock())
+                assert isinstance(decision, Decision)
+                unit.append([changed(row, decision, svc.clock(), SAMORDNARE.user_id)])
                 appended.set()
                 release.wait(timeout=30)
-                uow.commit()
+                unit.commit()
 
         def read() -> tuple[list[EventOut], int]:
             return svc.feed.after(SAMORDNARE, start, limit=1000)

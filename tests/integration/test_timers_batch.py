@@ -1,6 +1,6 @@
-"""The batched timer firing leaves exactly what firing the same timers one by one through the
-per-command path (`CaseService._execute`) leaves: events (in the same order), outbox rows, case rows,
-tasks, timers and consents, on SQLite and PostgreSQL, with the same fake clock."""
+"""The batched timer firing leaves exactly what firing the same timers one unit of work per case
+(`timers.fire_by_case`, the same `append`) leaves: events (in the same order), outbox rows, case
+rows, tasks, timers and consents, on SQLite and PostgreSQL, with the same fake clock."""
 
 from __future__ import annotations
 

@@ -1,0 +1,126 @@
+"""Case queries: consent-scoped reads, each logged in the access log of the same unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal
+
+from engine.core.decide import local_date
+from engine.core.state import OPEN_STATUSES
+from engine.service import access
+from engine.service.access import Caller
+from engine.service.case_commands import normalise_personnummer
+from engine.service.case_views import case_out, event_out, person_out, task_out
+from engine.service.definitions import DefinitionCache
+from engine.service.errors import ServiceError
+from engine.service.ports import AccessEntry, CaseStore, CaseUnit, StoredCase, TaskFilter, new_access_entry
+from engine.service.views import CaseOut, EventOut, Page, PersonOut, TaskOut
+
+InboxFilter = Literal["open", "overdue", "due_this_week", "all"]
+MAX_LIMIT = 500
+
+
+def paging(limit: int, page: int) -> tuple[int, int]:
+    if limit < 1 or page < 1:
+        raise ServiceError("validation_error", "limit och page ska vara minst 1", details={"field": "limit"})
+    return min(limit, MAX_LIMIT), page
+
+
+class CaseQueries:
+    def __init__(self, store: CaseStore, clock: Callable[[], datetime], definitions: DefinitionCache) -> None:
+        self._store = store
+        self._clock = clock
+        self._defs = definitions
+
+    def get_case(self, caller: Caller, case_id: str, purpose: str = "get_case") -> CaseOut:
+        with self._store.unit() as unit:
+            row = _found(unit.load(case_id))
+            out = self._out(unit, caller, row, resource="case", purpose=purpose)
+            unit.commit()
+            return out
+
+    def timeline(
+        self, caller: Caller, case_id: str, limit: int = 20, page: int = 1, purpose: str = "timeline"
+    ) -> Page[EventOut]:
+        limit, page = paging(limit, page)
+        with self._store.unit() as unit:
+            row = _found(unit.load(case_id))
+            d = self._defs.get(unit, row.definition_id, row.definition_version)
+            level = access.case_level(caller, row.state, d, identified=row.person_id is not None)
+            access.require_case_data(caller, level)
+            events, total = unit.events(case_id, limit, (page - 1) * limit)
+            unit.log_access([self._entry(caller, row, "timeline", purpose)])
+            unit.commit()
+            return Page[EventOut](items=[event_out(e) for e in events], limit=limit, page=page, total=total)
+
+    def inbox(
+        self, caller: Caller, status: InboxFilter = "open", limit: int = 20, page: int = 1, purpose: str = "inbox"
+    ) -> Page[TaskOut]:
+        party = access.require_party(caller)
+        limit, page = paging(limit, page)
+        now = self._clock()
+        today = local_date(now)
+        open_ = tuple(sorted(OPEN_STATUSES))
+        if status == "open":
+            where = TaskFilter(party, caller.roles, open_)
+        elif status == "overdue":
+            where = TaskFilter(party, caller.roles, open_, due_before=today)
+        elif status == "due_this_week":
+            monday = today - timedelta(days=today.weekday())
+            where = TaskFilter(party, caller.roles, open_, due_from=monday, due_to=monday + timedelta(days=6))
+        elif status == "all":
+            where = TaskFilter(party, caller.roles)
+        else:
+            raise ServiceError("validation_error", f"Okänt filter '{status}'", details={"field": "status"})
+        with self._store.unit() as unit:
+            tasks, total = unit.tasks(where, limit, (page - 1) * limit)
+            persons: dict[str, PersonOut | None] = {}
+            logged: list[AccessEntry] = []
+            for case_id in dict.fromkeys(t.case_id for t in tasks):
+                row = _found(unit.load(case_id))
+                d = self._defs.get(unit, row.definition_id, row.definition_version)
+                persons[case_id] = None
+                if access.case_level(caller, row.state, d, identified=row.person_id is not None) == "full":
+                    persons[case_id] = person_out(row.person)
+                    logged.append(self._entry(caller, row, "inbox", purpose))
+            unit.log_access(logged)
+            items = [task_out(t, today, persons.get(t.case_id)) for t in tasks]
+            unit.commit()
+            return Page[TaskOut](items=items, limit=limit, page=page, total=total)
+
+    def search_person(self, caller: Caller, personnummer: str, purpose: str = "search_person") -> list[CaseOut]:
+        """Cases of a person whose consent covers the caller's party. Personnummer only ever in a body."""
+        access.require_party(caller)
+        number = normalise_personnummer(personnummer, local_date(self._clock())).number
+        with self._store.unit() as unit:
+            person = unit.person_by_number(number)
+            out: list[CaseOut] = []
+            if person is not None:
+                for row in unit.cases_of_person(person.id):
+                    d = self._defs.get(unit, row.definition_id, row.definition_version)
+                    if access.case_level(caller, row.state, d, identified=True) != "full":
+                        continue  # do not reveal a case the consent does not cover
+                    out.append(self._out(unit, caller, row, resource="search", purpose=purpose))
+            unit.commit()
+            return out
+
+    def _out(self, unit: CaseUnit, caller: Caller, row: StoredCase, *, resource: str, purpose: str) -> CaseOut:
+        d = self._defs.get(unit, row.definition_id, row.definition_version)
+        now = self._clock()
+        out, logged = case_out(caller, row, row.state, d, now)
+        if logged:
+            unit.log_access([self._entry(caller, row, resource, purpose, now)])
+        return out
+
+    def _entry(
+        self, caller: Caller, row: StoredCase, resource: str, purpose: str, now: datetime | None = None
+    ) -> AccessEntry:
+        return new_access_entry(caller, now or self._clock(), resource=resource, purpose=purpose, case_id=row.id,
+                                person_id=row.person_id)  # fmt: skip
+
+
+def _found(row: StoredCase | None) -> StoredCase:
+    if row is None:
+        raise ServiceError("not_found", "Ärendet finns inte")
+    return row
