@@ -85,6 +85,9 @@ class FakeFeedRead:
         rows = [e for e in self._feed.events if e.id > cursor and (horizon is None or e.id <= horizon)]
         return sorted(rows, key=lambda e: e.id)[:limit]
 
+    def newest_event_id(self) -> int:
+        return max((e.id for e in self._feed.events), default=0)
+
     def case(self, case_id: str) -> FeedCase:
         return self._feed.cases[case_id]
 
