@@ -3,8 +3,8 @@
 The queries are the dispatcher's and the digest's: notifications and due digest items are read
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers route and collect without waiting for
 each other or doing a row twice; a claim commits its owner and lease before anything is sent. The
-claim's UPDATE repeats the due condition, so of two workers that read the same row (SQLite has no
-SKIP LOCKED) only one gets it, and every later state change is `WHERE id = ? AND owner = ?`.
+claim records the run's owner (SQLite serialises it with BEGIN IMMEDIATE; its UPDATE repeats the
+due condition all the same), and every later state change is `WHERE id = ? AND owner = ?`.
 """
 
 from __future__ import annotations
