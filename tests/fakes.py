@@ -100,6 +100,9 @@ class FakeFeedRead:
         rows = [e for e in self._feed.events if e.id > cursor and (horizon is None or e.id <= horizon)]
         return sorted(rows, key=lambda e: e.id)[:limit]
 
+    def newest_event_id(self) -> int:
+        return max((e.id for e in self._feed.events), default=0)
+
     def case(self, case_id: str) -> FeedCase:
         return self._feed.cases[case_id]
 
@@ -340,28 +343,33 @@ class FakeOutbox:
     def transaction(self) -> Iterator[FakeOutboxBatch]:
         yield FakeOutboxBatch(self)
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
+    def claim(self, now: datetime, limit: int, owner: str, lease_until: datetime) -> list[OutboxMessage]:
         due = sorted(
             (m for m in self.rows.values() if m.status in SENDABLE and m.kind in CHANNELS
              and m.next_attempt_at is not None and m.next_attempt_at <= now),
             key=lambda m: (m.next_attempt_at, m.id),
         )[:limit]  # fmt: skip
         for m in due:
-            self.rows[m.id] = replace(m, status="sending", attempts=m.attempts + 1, next_attempt_at=lease_until)
+            self.rows[m.id] = replace(
+                m, status="sending", owner=owner, attempts=m.attempts + 1, next_attempt_at=lease_until
+            )
         return [self.rows[m.id] for m in sorted(due, key=lambda m: m.id)]
 
-    def _mark(self, message_id: int, **values: Any) -> None:
-        if self.rows[message_id].status == "sending":
-            self.rows[message_id] = replace(self.rows[message_id], **values)
+    def _mark(self, message_id: int, owner: str, **values: Any) -> bool:
+        row = self.rows[message_id]
+        if row.status != "sending" or row.owner != owner:
+            return False  # the lease ran out and another run holds the row
+        self.rows[message_id] = replace(row, **values)
+        return True
 
-    def mark_sent(self, message_id: int, at: datetime) -> None:
-        self._mark(message_id, status="sent", sent_at=at, last_error=None)
+    def mark_sent(self, message_id: int, owner: str, at: datetime) -> bool:
+        return self._mark(message_id, owner, status="sent", sent_at=at, last_error=None)
 
-    def mark_retry(self, message_id: int, at: datetime, error: str) -> None:
-        self._mark(message_id, status="queued", next_attempt_at=at, last_error=error)
+    def mark_retry(self, message_id: int, owner: str, at: datetime, error: str) -> bool:
+        return self._mark(message_id, owner, status="queued", next_attempt_at=at, last_error=error)
 
-    def mark_dead(self, message_id: int, error: str) -> None:
-        self._mark(message_id, status="dead", last_error=error)
+    def mark_dead(self, message_id: int, owner: str, error: str) -> bool:
+        return self._mark(message_id, owner, status="dead", last_error=error)
 
     def deliveries(self, *, status: str | None, case_id: str | None, limit: int, offset: int) -> list[OutboxMessage]:
         rows = [

@@ -17,8 +17,10 @@ router = APIRouter(tags=["events"])
     "/events",
     response_model=EventFeed,
     summary="Händelseflöde / event feed",
-    description="Events after `after` (exclusive), in order. Pass `next_cursor` as `after` to resume.",
-    responses=problem_responses(401, 403),
+    description="Events after `after` (exclusive), in order. Pass `next_cursor` as `after` to resume. "
+    "A cursor beyond the newest event is refused, not clamped: 400 problem+json with type "
+    "`https://insats.example/problems/cursor_invalid`, so a mis-saved cursor never skips events silently.",
+    responses=problem_responses(400, 401, 403),
 )
 def feed(
     caller: CurrentCaller,

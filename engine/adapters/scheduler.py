@@ -56,9 +56,9 @@ def worker_tick() -> None:
     try:
         fired = sweep_due_timers(worker.services, batch=worker.batch)
         stats = worker.dispatcher.run_once()
-        if fired or stats.sent or stats.dead:
-            log.info("worker: %d timers fired, %d sent, %d retried, %d dead", fired, stats.sent, stats.retried,
-                     stats.dead)
+        if fired or stats.sent or stats.dead or stats.lost:
+            log.info("worker: %d timers fired, %d sent, %d retried, %d dead, %d lost to another worker", fired,
+                     stats.sent, stats.retried, stats.dead, stats.lost)
     except Exception:
         log.exception("worker tick failed; the next tick tries again")
 

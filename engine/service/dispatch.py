@@ -8,8 +8,14 @@ Rows in `outbox` come in two sorts, told apart by `kind`:
   on one channel to one address. Routing turns a notification into its deliveries in one
   transaction (status `routed`), so a crash either routes all of them or none.
 
-A delivery goes `queued` → `sending` (a lease: `next_attempt_at` = now + lease, `attempts` + 1,
-committed *before* anything is sent) → `sent`; a failure goes back to `queued` with exponential
+A delivery goes `queued` → `sending` → `sent`. Each delivery is claimed just before it is sent,
+one at a time: the claim records the run's `owner` token and a lease (`next_attempt_at` = the clock
+at the claim + `lease`, `attempts` + 1) and is committed *before* anything is sent, so however long
+a round takes, no message waits under a lease taken minutes earlier. Every state change after it
+(sent, retry, dead) applies only while the row is still this run's (`WHERE id = ? AND owner = ?`):
+when the lease ran out and another worker took the row over, ours is dropped and counted as
+`lost`. `sent_at` is the clock after the transport took the message. The lease must outlast one
+delivery (the transports' timeouts bound it). A failure goes back to `queued` with exponential
 backoff and jitter, and after the last allowed attempt to `dead` (re-drivable). A worker that dies
 while sending leaves the lease to expire and the row is sent again with the same Message-ID /
 webhook-id (the row's idempotency key), so a receiver can recognise the repeat. E-mail waits for
@@ -23,6 +29,7 @@ engine/service/delivery_content.py. `engine.bootstrap.build_dispatcher` wires th
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,8 +58,15 @@ from engine.service.retry import RetryPolicy
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+"""How long a claimed delivery is this run's: time for one message, not for a round."""
 
 Hook = Callable[[str, OutboxMessage], None]
+Clock = Callable[[], datetime]
+
+
+def new_owner_token() -> str:
+    """A token for one dispatcher run: what its claims record and its state changes check."""
+    return "dispatch-" + secrets.token_hex(8)
 
 
 @dataclass
@@ -62,6 +76,8 @@ class DispatchStats:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    lost: int = 0
+    """Deliveries whose lease ran out and another run took over before our state change."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -97,13 +113,17 @@ class Dispatcher:
         base_url: str = "http://127.0.0.1:8000",
         lease: timedelta = LEASE,
         hook: Hook | None = None,
+        owner_tokens: Callable[[], str] = new_owner_token,
     ) -> None:
+        if lease <= timedelta(0):
+            raise ValueError("lease must be positive")
         self.outbox = outbox
         self.contacts = contacts
         self.clock = clock
         self.office_hours = office_hours
         self.retry = retry or RetryPolicy()
         self.lease = lease
+        self.owner_tokens = owner_tokens
         self.hook = hook
         """Called at points of a delivery (`claimed`, `sent`) — fault tests stop a worker there."""
         self.content = DeliveryContent(
@@ -114,18 +134,29 @@ class Dispatcher:
     # --- the whole round ---------------------------------------------------------------
 
     def run_once(self, now: datetime | None = None, batch: int = 200) -> DispatchStats:
-        now = now or self.clock()
+        """Route, collect digests, deliver what is due. `now` (tests, tools) sets the time the round
+        starts at; the round's clock runs on from there, so leases and `sent_at` are read when they
+        happen."""
+        clock = self._round_clock(now)
+        start = clock()
         stats = DispatchStats()
         while True:
-            n = self.route(now, batch, stats)
+            n = self.route(start, batch, stats)
             if n < batch:
                 break
-        self.collect_digests(now, stats)
+        self.collect_digests(start, stats)
+        owner = self.owner_tokens()
         while True:
-            n = self.deliver(now, batch, stats)
+            n = self._deliver(clock, owner, batch, stats)
             if n < batch:
                 break
         return stats
+
+    def _round_clock(self, now: datetime | None) -> Clock:
+        if now is None:
+            return self.clock
+        offset = now - self.clock()
+        return lambda: self.clock() + offset
 
     # --- routing: notification → deliveries --------------------------------------------
 
@@ -239,28 +270,40 @@ class Dispatcher:
 
     # --- delivery ----------------------------------------------------------------------
 
-    def claim(self, now: datetime, batch: int) -> list[OutboxMessage]:
-        return self.outbox.claim(now, batch, now + self.lease)
+    def deliver(self, now: datetime | None, batch: int, stats: DispatchStats, owner: str | None = None) -> int:
+        """Up to `batch` due deliveries, each claimed just before it is sent; how many were claimed."""
+        return self._deliver(self._round_clock(now), owner or self.owner_tokens(), batch, stats)
 
-    def deliver(self, now: datetime, batch: int, stats: DispatchStats) -> int:
-        rows = self.claim(now, batch)
-        for row in rows:
-            if self.hook is not None:
-                self.hook("claimed", row)
-            try:
-                self._send(row, now)
-            except DeliveryError as exc:
-                self._failed(row, now, exc, stats)
-                continue
-            except Exception as exc:  # a rendering bug must not stop the queue
-                log.exception("dispatch: delivery %s failed", row.id)
-                self._failed(row, now, exc, stats)
-                continue
-            self.outbox.mark_sent(row.id, now)
-            stats.sent += 1
-            if self.hook is not None:
-                self.hook("sent", row)
-        return len(rows)
+    def _deliver(self, clock: Clock, owner: str, batch: int, stats: DispatchStats) -> int:
+        n = 0
+        while n < batch:
+            at = clock()
+            claimed = self.outbox.claim(at, 1, owner, at + self.lease)
+            if not claimed:
+                break
+            n += 1
+            self._deliver_one(claimed[0], owner, clock, stats)
+        return n
+
+    def _deliver_one(self, row: OutboxMessage, owner: str, clock: Clock, stats: DispatchStats) -> None:
+        if self.hook is not None:
+            self.hook("claimed", row)
+        try:
+            self._send(row, clock())
+        except DeliveryError as exc:
+            self._failed(row, owner, clock(), exc, stats)
+            return
+        except Exception as exc:  # a rendering bug must not stop the queue
+            log.exception("dispatch: delivery %s failed", row.id)
+            self._failed(row, owner, clock(), exc, stats)
+            return
+        if not self.outbox.mark_sent(row.id, owner, clock()):
+            log.warning("dispatch: delivery %s went out after its lease ran out; another run holds it", row.id)
+            stats.lost += 1
+            return
+        stats.sent += 1
+        if self.hook is not None:
+            self.hook("sent", row)
 
     def _send(self, row: OutboxMessage, now: datetime) -> None:
         if row.kind == "webhook":
@@ -270,17 +313,21 @@ class Dispatcher:
             message = self.content.email(tx, row, now)
         self.content.send_email(message)
 
-    def _failed(self, row: OutboxMessage, now: datetime, exc: Exception, stats: DispatchStats) -> None:
+    def _failed(self, row: OutboxMessage, owner: str, now: datetime, exc: Exception, stats: DispatchStats) -> None:
         permanent = bool(getattr(exc, "permanent", False))
         error = f"{type(exc).__name__}: {exc}"[:500]
         nxt = None if permanent else self.retry.next_attempt(row.attempts, now)
+        stats.errors.append(f"{row.id}: {error}")
         if nxt is None:
-            self.outbox.mark_dead(row.id, error)
+            applied = self.outbox.mark_dead(row.id, owner, error)
+        else:
+            applied = self.outbox.mark_retry(row.id, owner, nxt, error)
+        if not applied:
+            stats.lost += 1
+        elif nxt is None:
             stats.dead += 1
         else:
-            self.outbox.mark_retry(row.id, nxt, error)
             stats.retried += 1
-        stats.errors.append(f"{row.id}: {error}")
 
     # --- admin: status and re-drive --------------------------------------------------------
 

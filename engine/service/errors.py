@@ -41,6 +41,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_conflict": 422,
     "definition_invalid": 422,
     "validation_error": 422,
+    "cursor_invalid": 400,
     "person_invalid": 422,
     "definition_exists": 409,
     "definition_not_published": 409,

@@ -6,6 +6,10 @@ cursor returned is the last event *examined*, so a caller resumes without seeing
 On PostgreSQL the feed stops below the lowest event id an unfinished transaction may still commit
 (`EventFeedStore.horizon`; `committed_event_horizon` in the store adapter), so an event never appears
 behind a cursor already handed out.
+
+A cursor beyond the newest committed event is refused (`cursor_invalid`, 400), not clamped and
+not echoed back: no cursor the feed hands out can be there, so it was mis-saved or made up, and
+answering with it would let the caller skip every event up to it without noticing.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class EventFeedService:
         next_cursor = cursor
         horizon = self._store.horizon()
         with self._store.transaction() as tx:
+            if cursor > tx.newest_event_id():
+                raise cursor_invalid(cursor)
             levels: dict[str, tuple[Level, FeedCase]] = {}
             logged: set[str] = set()
             now = self._clock()
@@ -70,6 +76,15 @@ class EventFeedService:
                         break
             tx.commit()
         return out, next_cursor
+
+
+def cursor_invalid(cursor: int) -> ServiceError:
+    return ServiceError(
+        "cursor_invalid",
+        f"Markören after={cursor} ligger bortom den senaste händelsen; fortsätt från ett next_cursor som "
+        "flödet har lämnat ut, eller från 0",
+        details={"field": "after"},
+    )
 
 
 def _about_own_task(caller: Caller, state: CaseState, data: dict[str, object]) -> bool:

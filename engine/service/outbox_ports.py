@@ -60,6 +60,8 @@ class OutboxMessage:
     next_attempt_at: datetime | None
     sent_at: datetime | None
     last_error: str | None
+    owner: str | None = None
+    """The dispatcher run that claimed the row last (its lease is `next_attempt_at` while `sending`)."""
 
 
 @dataclass(frozen=True)
@@ -132,16 +134,20 @@ class DigestOutbox(Protocol):
 class OutboxStore(Protocol):
     def transaction(self) -> AbstractContextManager[OutboxBatch]: ...
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
-        """Due deliveries to `sending` (attempts + 1, leased until `lease_until`), committed
-        before anything is sent; rows another worker holds are skipped."""
+    def claim(self, now: datetime, limit: int, owner: str, lease_until: datetime) -> list[OutboxMessage]:
+        """Due deliveries (queued, or sending with a lease that ended by `now`) to `sending` for
+        `owner` (attempts + 1, leased until `lease_until`), committed before anything is sent; rows
+        another worker is claiming at the same moment are skipped."""
         ...
 
-    def mark_sent(self, message_id: int, at: datetime) -> None: ...
+    # Every state change of a claimed row holds only while `owner` still has it: a row whose lease
+    # ran out and that another run claimed is left alone (False: the change was not applied).
 
-    def mark_retry(self, message_id: int, at: datetime, error: str) -> None: ...
+    def mark_sent(self, message_id: int, owner: str, at: datetime) -> bool: ...
 
-    def mark_dead(self, message_id: int, error: str) -> None: ...
+    def mark_retry(self, message_id: int, owner: str, at: datetime, error: str) -> bool: ...
+
+    def mark_dead(self, message_id: int, owner: str, error: str) -> bool: ...
 
     def deliveries(
         self, *, status: str | None, case_id: str | None, limit: int, offset: int

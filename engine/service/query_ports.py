@@ -32,6 +32,10 @@ class FeedRead(Protocol):
 
     def events_after(self, cursor: int, horizon: int | None, limit: int) -> list[EventOut]: ...
 
+    def newest_event_id(self) -> int:
+        """The highest committed event id (0 with no events); events are never deleted."""
+        ...
+
     def case(self, case_id: str) -> FeedCase: ...
 
     def log_access(

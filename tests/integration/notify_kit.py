@@ -5,6 +5,7 @@ Import the fixtures into a test module: `from tests.integration.notify_kit impor
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -12,7 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -53,13 +54,20 @@ class _Handler:
         assert isinstance(raw, bytes)
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
+        if self.box.reply_delay:
+            await asyncio.sleep(self.box.reply_delay)  # a slow server: the reply to DATA comes late
+        if self.box.on_message is not None:
+            self.box.on_message()
         with self.box.lock:
             self.box.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), msg))
         return "250 OK"
 
 
 class SmtpServer:
-    """aiosmtpd on a fixed port, so it can be stopped ("down for a while") and started again."""
+    """aiosmtpd on a fixed port, so it can be stopped ("down for a while") and started again.
+
+    `reply_delay` (seconds) makes it slow to accept each message; `on_message` runs as it accepts
+    one (a test moves its fake clock there: each message "takes" that much time)."""
 
     def __init__(self, port: int | None = None, tls_context: ssl.SSLContext | None = None,
                  starttls_context: ssl.SSLContext | None = None, credentials: tuple[str, str] | None = None) -> None:
@@ -71,6 +79,8 @@ class SmtpServer:
         self._starttls = starttls_context
         self._credentials = credentials
         self._controller: Controller | None = None
+        self.reply_delay = 0.0
+        self.on_message: Callable[[], object] | None = None
 
     def _auth(self, server: Any, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and self._credentials is not None and (

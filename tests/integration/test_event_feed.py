@@ -12,6 +12,7 @@ from engine.core import commands as c
 from engine.core.decide import decide
 from engine.core.events import Decision
 from engine.service.changes import changed
+from engine.service.errors import ServiceError
 from engine.service.views import EventOut
 from tests.fakes import FakeClock
 from tests.integration.conftest import make_services
@@ -46,6 +47,22 @@ def test_feed_without_consent_carries_only_the_partys_own_task_events(services: 
     assert events == []  # AF has no task yet and the consent does not cover it
     kommun, _ = services.feed.after(SAMORDNARE, 0, limit=100)
     assert any(e.type == "ConsentRecorded" for e in kommun)
+
+
+def test_feed_refuses_a_cursor_beyond_the_newest_committed_event(services: Services) -> None:
+    services.cases.refer(AF_HANDLAGGARE, named_referral())
+    _, end = services.feed.after(SAMORDNARE, 0, limit=1000)
+    assert end > 0
+    assert services.feed.after(SAMORDNARE, end, limit=10) == ([], end)
+    for beyond in (end + 1, 999_999):
+        with pytest.raises(ServiceError) as refused:
+            services.feed.after(SAMORDNARE, beyond, limit=10)
+        assert (refused.value.code, refused.value.status) == ("cursor_invalid", 400)
+    case = services.cases.refer(AF_HANDLAGGARE, named_referral(pnr="198112189876", name="Bo Berg"))
+    with_consent(services, case.id, ("kommun",))
+    later, _ = services.feed.after(SAMORDNARE, end, limit=1000)
+    assert {e.case_id for e in later} == {case.id}, "the events after the last good cursor are all there"
+    assert [e.seq for e in later] == list(range(1, len(later) + 1))
 
 
 @pytest.mark.postgres

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 
 from engine.service.access import Caller
 from engine.service.contacts import ContactDirectory
@@ -105,3 +106,91 @@ def test_the_digest_writes_its_items_once_a_day_and_the_dispatcher_sends_one_mai
     assert "Försenad" in body
     assert "Påminnelse" in body
     assert {m.status for m in outbox.of_kind("digest_item")} == {"digested"}
+
+
+# --- claims: one owner at a time, for a lease read from the clock (issue 13) ---------------------
+
+
+def _emails(outbox: FakeOutbox, n: int) -> ContactDirectory:
+    _task_created(outbox)
+    contacts = ContactDirectory()
+    for i in range(n):
+        contacts.register_email("samordnare", f"sara{i}@kommun.example")
+    return contacts
+
+
+class _SlowMail(FakeMailTransport):
+    """Each message takes a minute of the clock; `during(n)` runs while the n-th one is on its way."""
+
+    def __init__(self, clock: FakeClock, during: dict[int, object] | None = None) -> None:
+        super().__init__()
+        self.clock = clock
+        self.during = during or {}
+
+    def send(self, message: EmailMessage) -> None:
+        self.clock.advance(minutes=1)
+        action = self.during.get(len(self.messages) + 1)
+        if callable(action):
+            action()
+        super().send(message)
+
+
+def test_a_state_change_of_a_claim_applies_only_while_its_owner_still_holds_it() -> None:
+    outbox = FakeOutbox()
+    contacts = _emails(outbox, 1)
+    _dispatcher(outbox, contacts).route(NOW, 10, DispatchStats())
+    [row] = outbox.claim(NOW, 10, "run-a", NOW + timedelta(minutes=2))
+    assert (row.owner, row.status, row.attempts) == ("run-a", "sending", 1)
+    assert outbox.claim(NOW + timedelta(minutes=1), 10, "run-b", NOW + timedelta(minutes=3)) == [], "still leased"
+    [taken] = outbox.claim(NOW + timedelta(minutes=2), 10, "run-b", NOW + timedelta(minutes=4))  # lease ran out
+    assert (taken.id, taken.owner, taken.attempts) == (row.id, "run-b", 2)
+
+    assert not outbox.mark_sent(row.id, "run-a", NOW + timedelta(minutes=2))
+    assert not outbox.mark_retry(row.id, "run-a", NOW + timedelta(minutes=5), "SMTP svarar inte")
+    assert not outbox.mark_dead(row.id, "run-a", "för många försök")
+    assert outbox.rows[row.id] == taken, "the first owner's changes were not applied"
+    assert outbox.mark_sent(row.id, "run-b", NOW + timedelta(minutes=3))
+    assert (outbox.rows[row.id].status, outbox.rows[row.id].sent_at) == ("sent", NOW + timedelta(minutes=3))
+    assert not outbox.mark_retry(row.id, "run-b", NOW, "x"), "a sent row is no longer under anybody's lease"
+
+
+def test_a_round_longer_than_the_lease_sends_each_message_once_while_another_dispatcher_works() -> None:
+    outbox, clock = FakeOutbox(), FakeClock(NOW)
+    contacts = _emails(outbox, 6)
+    other_mail = FakeMailTransport()
+    other = Dispatcher(outbox, contacts, clock, mail=other_mail, lease=timedelta(minutes=3),
+                       owner_tokens=lambda: "run-b")  # fmt: skip
+    others: list[DispatchStats] = []
+    slow = _SlowMail(clock, during={4: lambda: others.append(other.run_once())})  # at NOW + 4 min
+    first = Dispatcher(outbox, contacts, clock, mail=slow, lease=timedelta(minutes=3), owner_tokens=lambda: "run-a")
+
+    stats = first.run_once()
+    ids = [m["Message-ID"] for m in slow.messages + other_mail.messages]
+    assert len(ids) == len(set(ids)) == 6, "no message went out twice"
+    assert (stats.sent, others[0].sent, stats.lost + others[0].lost) == (4, 2, 0)
+    sent = sorted(outbox.of_kind("email"), key=lambda m: m.id)
+    assert [(m.status, m.attempts) for m in sent] == [("sent", 1)] * 6
+    assert [m.owner for m in sent] == ["run-a"] * 4 + ["run-b"] * 2
+    assert [m.sent_at for m in sent[:4]] == [NOW + timedelta(minutes=k) for k in range(1, 5)], (
+        "sent_at is the clock after each delivery, not the start of the round"
+    )
+
+
+def test_a_run_whose_lease_ran_out_during_a_send_leaves_the_row_to_the_new_owner() -> None:
+    outbox, clock = FakeOutbox(), FakeClock(NOW)
+    contacts = _emails(outbox, 1)
+    other_mail = FakeMailTransport()
+    other = Dispatcher(outbox, contacts, clock, mail=other_mail, lease=timedelta(minutes=2),
+                       owner_tokens=lambda: "run-b")  # fmt: skip
+    others: list[DispatchStats] = []
+
+    def stall() -> None:  # the send hangs past the lease and another worker takes the row over
+        clock.advance(minutes=5)
+        others.append(other.run_once())
+
+    first = Dispatcher(outbox, contacts, clock, mail=_SlowMail(clock, during={1: stall}),
+                       lease=timedelta(minutes=2), owner_tokens=lambda: "run-a")  # fmt: skip
+    stats = first.run_once()
+    assert (stats.sent, stats.lost, others[0].sent) == (0, 1, 1)
+    [row] = outbox.of_kind("email")
+    assert (row.status, row.owner, row.sent_at) == ("sent", "run-b", NOW + timedelta(minutes=6))

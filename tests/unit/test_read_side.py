@@ -55,6 +55,22 @@ def test_the_feed_logs_one_read_per_case_and_stops_at_the_committed_horizon() ->
         EventFeedService(feed, FakeClock(NOW)).after(KOMMUN, cursor=-1)
 
 
+def test_a_cursor_beyond_the_newest_event_is_refused_not_echoed() -> None:
+    feed = _feed_with_a_referral()  # events 1..3
+    service = EventFeedService(feed, FakeClock(NOW))
+    assert service.after(KOMMUN, cursor=3) == ([], 3), "the newest event's id is a cursor like any other"
+    with pytest.raises(ServiceError) as refused:
+        service.after(KOMMUN, cursor=999_999)
+    err = refused.value
+    assert (err.code, err.status, err.details) == ("cursor_invalid", 400, {"field": "after"})
+    assert "999999" in err.message
+    assert "senaste händelsen" in err.message
+    assert feed.access_log == []
+    with pytest.raises(ServiceError, match="senaste händelsen"):
+        service.after(KOMMUN, cursor=4)
+    assert EventFeedService(FakeEventFeed(), FakeClock(NOW)).after(KOMMUN, cursor=0) == ([], 0)
+
+
 def _entry(id_: int, at_: datetime, user: str = "anna@af", kind: str = "handlaggare", party: str | None = "af",
            person: str | None = "p1", case: str | None = "c1") -> AccessLogRecord:  # fmt: skip
     return AccessLogRecord(id_, at_, user, kind, party, person, case, "case", "handläggning")

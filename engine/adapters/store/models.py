@@ -177,6 +177,8 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    """The dispatcher run that claimed the row last; its state changes check it (0004_outbox_owner)."""
 
 
 class AccessLogRow(Base):

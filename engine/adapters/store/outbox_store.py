@@ -2,7 +2,9 @@
 
 The queries are the dispatcher's and the digest's: notifications and due digest items are read
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers route and collect without waiting for
-each other or doing a row twice; a claim commits its lease before anything is sent.
+each other or doing a row twice; a claim commits its owner and lease before anything is sent. The
+claim records the run's owner (SQLite serialises it with BEGIN IMMEDIATE; its UPDATE repeats the
+due condition all the same), and every later state change is `WHERE id = ? AND owner = ?`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def message(r: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
         id=r.id, case_id=r.case_id, event_id=r.event_id, kind=r.kind, recipient=r.recipient, payload=r.payload,
         idempotency_key=r.idempotency_key, status=r.status, attempts=r.attempts, next_attempt_at=r.next_attempt_at,
-        sent_at=r.sent_at, last_error=r.last_error,
+        sent_at=r.sent_at, last_error=r.last_error, owner=r.owner,
     )  # fmt: skip
 
 
@@ -183,48 +185,49 @@ class SqlAlchemyOutbox:
         with self._uow() as uow:
             yield SqlAlchemyOutboxBatch(uow.session, self._defs)
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxMessage]:
+    def claim(self, now: datetime, limit: int, owner: str, lease_until: datetime) -> list[OutboxMessage]:
+        due = (OutboxRow.status.in_(SENDABLE), OutboxRow.next_attempt_at <= now, OutboxRow.kind.in_(CHANNELS))
         with self._uow() as uow:
             s = uow.session
-            due = (
-                select(OutboxRow.id)
-                .where(OutboxRow.status.in_(SENDABLE), OutboxRow.next_attempt_at <= now, OutboxRow.kind.in_(CHANNELS))
-                .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-                .limit(limit)
-            )
-            ids = list(s.scalars(_locked(s, due)).all())
+            candidates = select(OutboxRow.id).where(*due).order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
+            ids = list(s.scalars(_locked(s, candidates)).all())
             if not ids:
                 return []
-            s.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(ids))
-                .values(status="sending", attempts=OutboxRow.attempts + 1, next_attempt_at=lease_until)
-                .execution_options(synchronize_session=False)
+            claimed = list(
+                s.scalars(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(ids), *due)
+                    .values(status="sending", owner=owner, attempts=OutboxRow.attempts + 1, next_attempt_at=lease_until)
+                    .returning(OutboxRow.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
             )
             rows = [
-                message(r) for r in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))
+                message(r) for r in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id))
             ]
             uow.commit()
         return rows
 
-    def _mark(self, message_id: int, **values: Any) -> None:
+    def _mark(self, message_id: int, owner: str, **values: Any) -> bool:
+        """Applied only while the row is still `owner`'s: its lease may have run out and another taken it."""
         with self._uow() as uow:
-            uow.session.execute(
+            res = uow.session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id == message_id, OutboxRow.status == "sending")
+                .where(OutboxRow.id == message_id, OutboxRow.owner == owner, OutboxRow.status == "sending")
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
             uow.commit()
+        return int(res.rowcount) == 1  # type: ignore[attr-defined]
 
-    def mark_sent(self, message_id: int, at: datetime) -> None:
-        self._mark(message_id, status="sent", sent_at=at, last_error=None)
+    def mark_sent(self, message_id: int, owner: str, at: datetime) -> bool:
+        return self._mark(message_id, owner, status="sent", sent_at=at, last_error=None)
 
-    def mark_retry(self, message_id: int, at: datetime, error: str) -> None:
-        self._mark(message_id, status="queued", next_attempt_at=at, last_error=error)
+    def mark_retry(self, message_id: int, owner: str, at: datetime, error: str) -> bool:
+        return self._mark(message_id, owner, status="queued", next_attempt_at=at, last_error=error)
 
-    def mark_dead(self, message_id: int, error: str) -> None:
-        self._mark(message_id, status="dead", last_error=error)
+    def mark_dead(self, message_id: int, owner: str, error: str) -> bool:
+        return self._mark(message_id, owner, status="dead", last_error=error)
 
     def deliveries(self, *, status: str | None, case_id: str | None, limit: int, offset: int) -> list[OutboxMessage]:
         with self._uow() as uow:

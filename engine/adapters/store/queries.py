@@ -43,6 +43,9 @@ class SqlAlchemyFeedRead:
             q = q.where(EventRow.id <= horizon)
         return [event_out(r) for r in self._s.scalars(q.order_by(EventRow.id).limit(limit)).all()]
 
+    def newest_event_id(self) -> int:
+        return int(self._s.scalar(select(func.max(EventRow.id))) or 0)
+
     def case(self, case_id: str) -> FeedCase:
         case = self._s.get(CaseRow, case_id)
         assert case is not None
