@@ -15,6 +15,7 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.reader import ReaderError
 
 from engine.core.definition import Definition
+from engine.core.yaml_tree import UNSURE, YamlMap, YamlSeq, fast_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +87,9 @@ def size_problem(text: str, file: str) -> Problem | None:
 
 
 def to_plain(node: Any) -> Any:
-    if isinstance(node, CommentedMap):
+    if isinstance(node, CommentedMap | YamlMap):
         return {str(k): to_plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, CommentedSeq | YamlSeq):
         return [to_plain(v) for v in node]
     return node
 
@@ -106,19 +107,31 @@ def line_of(root: Any, loc: tuple[int | str, ...]) -> int | None:
     node = root
     line: int | None = None
     for key in loc:
-        if isinstance(node, CommentedMap) and key in node:
-            pos = node.lc.key(key)
-            line = pos[0] + 1
+        if isinstance(node, YamlMap) and key in node:
+            line = node.key_lines[key] + 1
+            node = node[key]
+        elif isinstance(node, YamlSeq) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.item_lines[key] + 1
+            node = node[key]
+        elif isinstance(node, CommentedMap) and key in node:
+            line = node.lc.key(key)[0] + 1
             node = node[key]
         elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            pos = node.lc.item(key)
-            line = pos[0] + 1
+            line = node.lc.item(key)[0] + 1
             node = node[key]
         else:
             break
-    if line is None and hasattr(root, "lc") and isinstance(root.lc.line, int):
-        line = root.lc.line + 1
+    if line is None:
+        line = _own_line(root)
     return line
+
+
+def _own_line(node: Any) -> int | None:
+    if isinstance(node, YamlMap | YamlSeq):
+        return node.line + 1
+    if hasattr(node, "lc") and isinstance(node.lc.line, int):
+        return int(node.lc.line) + 1
+    return None
 
 
 # The most common messages of the YAML parser, said plainly in Swedish.
@@ -153,6 +166,9 @@ def parse_yaml(text: str, file: str) -> Any:
     too_big = size_problem(text, file)
     if too_big is not None:
         raise DefinitionError([too_big])
+    tree = fast_tree(text, MAX_DEPTH)
+    if tree is not UNSURE:
+        return tree
     try:
         return _yaml().load(text)
     except _AnchorError as exc:

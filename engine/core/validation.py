@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml.comments import CommentedMap
 
 from engine.core.definition import Definition, FactType, PhaseKind
 from engine.core.duration import Duration, DurationError, Unit
@@ -61,7 +60,7 @@ def validate_tree(root: Any, file: str) -> tuple[Definition | None, list[Problem
         return None, [
             Problem(file, 1, "filen är tom; en definition behöver minst id, version, name, parties, start och phases")
         ]
-    if not isinstance(root, CommentedMap | dict):
+    if not isinstance(root, dict):
         line = line_of(root, ()) or 1
         return None, [Problem(file, line, "definitionen ska vara en YAML-mappning (nyckel: värde) på översta nivån")]
     too_many = _too_many(root)
