@@ -122,9 +122,7 @@ def main() -> None:
     sizes = " ".join(f"{n}={times[n] * 1000:.0f}ms" for n in SIZES)
     ratios = " ".join(f"{n}:{times[n] / n / reference:.2f}" for n in SIZES[1:])
     kb = len(texts[SIZES[-1]].encode()) // 1000
-    print(
-        f"validation: {sizes} ({kb} kB at {SIZES[-1]}); time per phase vs {SIZES[0]} phases, same run: {ratios}"
-    )
+    print(f"validation: {sizes} ({kb} kB at {SIZES[-1]}); time per phase vs {SIZES[0]} phases, same run: {ratios}")
 
 
 if __name__ == "__main__":

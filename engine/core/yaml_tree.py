@@ -6,10 +6,11 @@ module reads the events of libyaml's C parser (through PyYAML) and builds the sa
 dicts and lists (`YamlMap`, `YamlSeq`) that know the line of every key and item, with scalars
 resolved by ruamel.yaml's YAML 1.2 rules; about ten times faster.
 
-It only takes what it is sure to build identically: a mapping of plain block and flow mappings and lists of
-strings, decimal integers, booleans, nulls and dates, without tags, anchors, aliases or
-directives. Anything else — and any error — gives `None` and the loader parses the text with
-ruamel.yaml as before, which keeps every message and refusal exactly as it was.
+It only takes what it is sure to build identically: a top-level mapping of block and flow
+mappings and lists of strings, decimal integers, booleans, nulls and dates, without tags,
+anchors, aliases, directives, tabs or empty values. Anything else, and any error, gives UNSURE
+and the loader parses the text with ruamel.yaml as before, which keeps every message and refusal
+exactly as it was (tests/unit/test_yaml_tree.py checks the two trees against each other).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _BLOCK_HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
 
 _STR = "tag:yaml.org,2002:str"
 _NO = object()
+
 
 class _Unsure(Exception):
     """The text holds something this module does not build; ruamel.yaml reads it instead."""

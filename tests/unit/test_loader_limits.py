@@ -96,9 +96,7 @@ def test_the_size_limit_counts_bytes_not_characters() -> None:
 
 def _phases(n: int, tasks: int = 1) -> str:
     """A valid definition of n phases in a row, each with `tasks` tasks, the last an exit."""
-    out = [
-        "id: lang\nversion: 1\nname: Lång\nparties:\n  - {id: kommun, label: Kommunen}\nstart: p0\nphases:\n"
-    ]
+    out = ["id: lang\nversion: 1\nname: Lång\nparties:\n  - {id: kommun, label: Kommunen}\nstart: p0\nphases:\n"]
     for i in range(n):
         out.append(f"  - id: p{i}\n    label: Fas {i}\n")
         if i == n - 1:

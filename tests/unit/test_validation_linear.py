@@ -51,7 +51,9 @@ def task_circle(n: int) -> str:
         for i in range(n)
     )
     return (
-        HEAD + "start: a\nphases:\n  - id: a\n    label: A\n    kind: referral\n    tasks:\n" + tasks
+        HEAD
+        + "start: a\nphases:\n  - id: a\n    label: A\n    kind: referral\n    tasks:\n"
+        + tasks
         + "    transitions:\n      - to: b\n  - {id: b, label: B, kind: exit}\n"
     )
 
@@ -67,7 +69,9 @@ def task_chains(n: int) -> str:
             i += 1
         length += 1
     return (
-        HEAD + "start: a\nphases:\n  - id: a\n    label: A\n    kind: referral\n    tasks:\n" + "".join(tasks)
+        HEAD
+        + "start: a\nphases:\n  - id: a\n    label: A\n    kind: referral\n    tasks:\n"
+        + "".join(tasks)
         + "    transitions:\n      - to: b\n  - {id: b, label: B, kind: exit}\n"
     )
 
