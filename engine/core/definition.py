@@ -275,3 +275,17 @@ class Definition(Strict):
     @property
     def key(self) -> str:
         return f"{self.id}@{self.version}"
+
+    def labels(self) -> dict[str, dict[str, str]]:
+        """What a page shows for each id (phases, tasks, parties, roles, facts): plain JSON.
+
+        Computed once where the definition is parsed anyway (at upload) and stored with it, this
+        lets a read path (an inbox's phase names) show labels without parsing a definition.
+        """
+        return {
+            "phases": {p.id: p.label for p in self.phases},
+            "tasks": {t.id: t.label for p in self.phases for t in p.tasks},
+            "parties": {p.id: p.label for p in self.parties},
+            "roles": {r.id: r.label for r in self.roles},
+            "facts": {f.id: f.label for f in self.facts},
+        }

@@ -9,11 +9,11 @@ pass reads the plain tree defensively, so it runs (and reports) even when the fi
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml.comments import CommentedMap
 
 from engine.core.definition import Definition, FactType, PhaseKind
 from engine.core.duration import Duration, DurationError, Unit
@@ -31,6 +31,12 @@ from engine.core.loader import (
 Loc = tuple[int | str, ...]
 Found = tuple[Loc, str]
 LineOf = Callable[[Loc], int | None]
+
+MAX_PHASES = 1000
+"""The most phases a definition may have: FINSAM's has nine; 1,000 validate well under a second."""
+
+MAX_TASKS = 10_000
+"""The most tasks a definition may have, all phases together."""
 
 
 def validate_text(text: str, file: str) -> tuple[Definition | None, list[Problem]]:
@@ -55,9 +61,12 @@ def validate_tree(root: Any, file: str) -> tuple[Definition | None, list[Problem
         return None, [
             Problem(file, 1, "filen är tom; en definition behöver minst id, version, name, parties, start och phases")
         ]
-    if not isinstance(root, CommentedMap | dict):
+    if not isinstance(root, dict):
         line = line_of(root, ()) or 1
         return None, [Problem(file, line, "definitionen ska vara en YAML-mappning (nyckel: värde) på översta nivån")]
+    too_many = _too_many(root)
+    if too_many is not None:
+        return None, [Problem(file, line_of(root, ("phases",)), too_many, "phases")]
     plain = to_plain(root)
     problems: list[Problem] = []
     definition: Definition | None = None
@@ -76,6 +85,19 @@ def validate_tree(root: Any, file: str) -> tuple[Definition | None, list[Problem
     return (definition if not unique else None), unique
 
 
+def _too_many(root: Any) -> str | None:
+    """Refuse a definition with more phases or tasks than allowed, before any other check."""
+    phases = root.get("phases")
+    if not isinstance(phases, list):
+        return None
+    if len(phases) > MAX_PHASES:
+        return f"definitionen har {len(phases)} faser; högst {MAX_PHASES} är tillåtna"
+    tasks = sum(len(ph["tasks"]) for ph in phases if isinstance(ph, dict) and isinstance(ph.get("tasks"), list))
+    if tasks > MAX_TASKS:
+        return f"definitionen har {tasks} uppgifter; högst {MAX_TASKS} är tillåtna"
+    return None
+
+
 def check(d: Definition) -> list[Found]:
     """Semantic problems of an already built definition, as (location path, message)."""
     return check_tree(d.model_dump(mode="json"))
@@ -88,7 +110,11 @@ def check_tree(data: Any, line: LineOf | None = None) -> list[Found]:
     return _Checker(data, line or (lambda _loc: None)).run()
 
 
-def _hint(value: str, known: Iterable[str]) -> str:
+HINTS = 20
+"""How many 'menade du ...?' hints one validation computes: each compares with every id there is."""
+
+
+def _close(value: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
     return f" (menade du '{close[0]}'?)" if close else ""
 
@@ -132,9 +158,17 @@ class _Checker:
         self.facts: dict[str, tuple[Loc, Any]] = {}
         self.phases: dict[str, tuple[Loc, dict[str, Any]]] = {}
         self.first: dict[tuple[str, str], Loc] = {}
+        self.hints_left = HINTS
 
     def add(self, loc: Loc, message: str) -> None:
         self.out.append((loc, message))
+
+    def _hint(self, value: str, *known: Iterable[str]) -> str:
+        """A close id for a misspelt one; only for the first HINTS of them, so checking stays linear."""
+        if self.hints_left <= 0:
+            return ""
+        self.hints_left -= 1
+        return _close(value, itertools.chain(*known))
 
     def run(self) -> list[Found]:
         self._ids()
@@ -197,7 +231,7 @@ class _Checker:
             if party in self.roles:
                 self.add(("roles", i, "party"), f"rollen tillhör '{party}', som är en roll; ange en part")
             else:
-                self.add(("roles", i, "party"), f"rollen tillhör okänd part '{party}'{_hint(party, self.parties)}")
+                self.add(("roles", i, "party"), f"rollen tillhör okänd part '{party}'{self._hint(party, self.parties)}")
 
     # --- references ---------------------------------------------------------------------
 
@@ -205,18 +239,17 @@ class _Checker:
         """A responsible or notified party or role."""
         if not isinstance(value, str) or value in self.parties or value in self.roles:
             return
-        known = [*self.parties, *self.roles]
-        self.add(loc, f"okänd part eller roll '{value}'{_hint(value, known)}")
+        self.add(loc, f"okänd part eller roll '{value}'{self._hint(value, self.parties, self.roles)}")
 
     def _phase_ref(self, loc: Loc, value: Any, message: str) -> None:
         if isinstance(value, str) and value not in self.phases:
-            self.add(loc, f"{message} '{value}'{_hint(value, self.phases)}")
+            self.add(loc, f"{message} '{value}'{self._hint(value, self.phases)}")
 
     def _fact_ref(self, loc: Loc, value: Any, message: str, need_date: bool = False) -> None:
         if not isinstance(value, str):
             return
         if value not in self.facts:
-            self.add(loc, f"{message} '{value}'{_hint(value, self.facts)}")
+            self.add(loc, f"{message} '{value}'{self._hint(value, self.facts)}")
         elif need_date and self.facts[value][1] != FactType.DATE.value:
             self.add(loc, f"faktumet '{value}' är av typen {self.facts[value][1]}, men här behövs ett datum (date)")
 
@@ -232,7 +265,7 @@ class _Checker:
                 if party in self.roles:
                     self.add((*loc, "consent_covers", k), f"'{party}' är en roll; samtycket omfattar parter")
                 else:
-                    hint = _hint(party, self.parties)
+                    hint = self._hint(party, self.parties)
                     self.add((*loc, "consent_covers", k), f"samtycket ska omfatta okänd part '{party}'{hint}")
             self._duplicates((*loc, "consent_covers"), covers, "parten")
         for k, alt in _dicts(guard.get("any_of")):
@@ -267,7 +300,7 @@ class _Checker:
             elif ref not in task_ids:
                 self.add(
                     (*loc, "due_from"),
-                    f"fristen räknas från uppgiften '{ref}', som inte finns i samma fas{_hint(ref, task_ids)}",
+                    f"fristen räknas från uppgiften '{ref}', som inte finns i samma fas{self._hint(ref, task_ids)}",
                 )
             elif ref == t.get("id"):
                 self.add((*loc, "due_from"), "uppgiften kan inte räkna sin frist från sig själv")
@@ -288,26 +321,39 @@ class _Checker:
             self.add((*loc, "escalation"), "eskalering kräver en frist (due) att eskalera efter")
 
     def _task_chains(self, base: Loc, ph: dict[str, Any], task_ids: dict[str, int]) -> None:
-        """Tasks that wait for each other in a circle (task:<id>) are never created."""
+        """Tasks that wait for each other in a circle (task:<id>) are never created.
+
+        Each task waits for at most one other, so every walk along `after` ends at a task without
+        one, at a task an earlier walk went through, or closes a circle; each task is walked once.
+        A circle is reported at its first task (in the order of the tasks), once.
+        """
         after: dict[str, str] = {}
         for _, t in _dicts(ph.get("tasks")):
             src = t.get("due_from")
             if isinstance(t.get("id"), str) and isinstance(src, str) and src.startswith("task:"):
                 after[t["id"]] = src[5:]
-        reported: set[frozenset[str]] = set()
-        for start, j in task_ids.items():
-            seen = [start]
-            node = after.get(start)
-            while node is not None and node in after and node not in seen:
-                seen.append(node)
-                node = after[node]
-            if node == start and len(seen) > 1 and frozenset(seen) not in reported:
-                reported.add(frozenset(seen))
-                circle = " → ".join([*seen, start])
-                self.add(
-                    (*base, "tasks", j, "due_from"),
-                    f"uppgifterna väntar på varandra i en cirkel ({circle}) och skapas aldrig",
-                )
+        order = {task: n for n, task in enumerate(task_ids)}
+        walked: dict[str, bool] = {}  # task -> still on the current walk
+        for start in task_ids:
+            path: list[str] = []
+            node: str | None = start
+            while node is not None and node not in walked:
+                walked[node] = True
+                path.append(node)
+                node = after.get(node)
+            if node is not None and walked[node]:
+                circle = path[path.index(node) :]
+                if len(circle) > 1:  # a task waiting for itself is reported by _task
+                    first = min(range(len(circle)), key=lambda k: order.get(circle[k], len(order)))
+                    circle = circle[first:] + circle[:first]
+                    names = [*circle, circle[0]] if len(circle) <= 8 else [*circle[:6], "…", circle[0]]
+                    many = "" if len(circle) <= 8 else f", {len(circle)} uppgifter"
+                    self.add(
+                        (*base, "tasks", task_ids[circle[0]], "due_from"),
+                        f"uppgifterna väntar på varandra i en cirkel ({' → '.join(names)}{many}) och skapas aldrig",
+                    )
+            for task in path:
+                walked[task] = False
 
     def _phase_length(self, base: Loc, ph: dict[str, Any]) -> None:
         max_raw = ph.get("max_length")
@@ -348,7 +394,7 @@ class _Checker:
     def _graph(self) -> None:
         start = self.data.get("start")
         if isinstance(start, str) and start not in self.phases:
-            self.add(("start",), f"startfasen '{start}' finns inte{_hint(start, self.phases)}")
+            self.add(("start",), f"startfasen '{start}' finns inte{self._hint(start, self.phases)}")
         if not self.phases:
             return
         edges: dict[str, set[str]] = {p: set() for p in self.phases}
@@ -420,8 +466,9 @@ class _Checker:
                 self._duplicates((key,), value, what)
         outcomes, required = d.get("outcomes"), d.get("reasons_required_for")
         if isinstance(outcomes, list) and isinstance(required, list):
+            known = {o for o in outcomes if isinstance(o, str)}
             for k, o in enumerate(required):
-                if isinstance(o, str) and o not in outcomes:
+                if isinstance(o, str) and o not in known:
                     self.add(("reasons_required_for", k), f"utfallet '{o}' kräver orsak men finns inte bland outcomes")
 
     def _duplicates(self, loc: Loc, values: list[Any], what: str) -> None:

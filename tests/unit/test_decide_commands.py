@@ -17,6 +17,7 @@ import pytest
 from engine.core import commands as c
 from engine.core.decide import decide
 from engine.core.events import Decision, Rejected
+from engine.core.rules.consent import REPLACED
 from engine.core.state import CaseState
 
 from .casekit import ALL_PARTIES, FINSAM_PATH, Case, at, definition_from_yaml, finsam, fires_on, path_to
@@ -791,6 +792,63 @@ def test_withdrawing_consent_for_a_party_it_does_not_cover_is_rejected() -> None
     r = case.reject(c.WithdrawConsent(("af", "skatteverket")))
     assert r.code == "consent_scope_empty"
     assert case.reject(c.WithdrawConsent(())).code == "consent_scope_empty"
+
+
+def test_a_new_consent_that_drops_parties_withdraws_it_from_them() -> None:
+    # Issue 13: AF posted `parties: [af, region]` over a consent for all four; FK and kommun lost
+    # access without a withdrawal in the history and without being told.
+    case = finsam_case("beslut")
+    case.now = at(date(2026, 3, 4))
+    d = case.run(c.RecordConsent(("af", "region"), date(2026, 3, 4), actor="af-handläggare"))
+    assert case.s.consent is not None
+    assert case.s.consent.parties == ("af", "region")
+    assert [(e.type, e.notify, e.data) for e in d.events] == [
+        (
+            "ConsentWithdrawn",
+            ("fk", "kommun"),
+            {
+                "parties": ["fk", "kommun"],
+                "remaining": ["af", "region"],
+                "reason": REPLACED,
+                "actor": "af-handläggare",
+            },
+        ),
+        (
+            "ConsentRecorded",
+            (),
+            {"parties": ["af", "region"], "given_on": "2026-03-04", "form": "skriftligt", "actor": "af-handläggare"},
+        ),
+    ]
+
+
+def test_a_new_consent_that_covers_every_old_party_withdraws_nothing() -> None:
+    case = guard_case()
+    case.run(c.RecordConsent(("fk",), MON))
+    d = case.run(c.RecordConsent(("region", "fk"), MON))
+    assert [e.type for e in d.events] == ["ConsentRecorded"]
+
+
+def test_a_new_consent_after_a_withdrawn_one_withdraws_nothing_again() -> None:
+    case = guard_case()
+    case.run(c.RecordConsent(("fk", "region"), MON))
+    case.run(c.WithdrawConsent())
+    d = case.run(c.RecordConsent(("af",), MON))
+    assert [e.type for e in d.events] == ["ConsentRecorded"]
+
+
+def test_a_new_consent_for_other_parties_altogether_withdraws_every_old_one() -> None:
+    case = guard_case()
+    case.run(c.RecordConsent(("fk", "region"), MON))
+    d = case.run(c.RecordConsent(("af", "kommun"), MON))
+    withdrawn = d.events[0]
+    assert (withdrawn.type, withdrawn.notify, withdrawn.data["parties"], withdrawn.data["remaining"]) == (
+        "ConsentWithdrawn",
+        ("fk", "region"),
+        ["fk", "region"],
+        ["af", "kommun"],
+    )
+    assert case.s.consent is not None
+    assert (case.s.consent.parties, case.s.consent.active) == (("af", "kommun"), True)
 
 
 # --- participation decision -----------------------------------------------------------------

@@ -539,3 +539,14 @@ def test_deleting_lines_of_a_shipped_definition_gives_problems_not_exceptions(na
                 assert p.line is None or 1 <= p.line <= len(lines)
                 assert p.message
     assert rejected > tried // 3
+
+
+def test_a_definitions_labels_are_plain_json_by_id() -> None:
+    import json
+
+    finsam = load(DEFINITIONS / "finsam-insats.yaml")
+    labels = finsam.labels()
+    assert json.loads(json.dumps(labels)) == labels
+    assert labels["phases"]["kartlaggning"] == finsam.phase_by_id["kartlaggning"].label
+    assert labels["parties"]["fk"] == "Försäkringskassan"
+    assert set(labels) == {"phases", "tasks", "parties", "roles", "facts"}

@@ -9,6 +9,9 @@ from engine.core.state import Consent
 
 DECISIONS = ("admitted", "not_admitted", "on_hold")
 
+REPLACED = "ersatt av ett nytt samtycke som inte omfattar parten"
+"""The reason of the withdrawal a narrower new consent records for the parties it leaves out."""
+
 
 def record_consent(ctx: Context, cmd: c.RecordConsent) -> None:
     parties = tuple(dict.fromkeys(cmd.parties))
@@ -21,6 +24,20 @@ def record_consent(ctx: Context, cmd: c.RecordConsent) -> None:
         raise Reject("invalid_date", "Samtycket kan inte vara givet i framtiden", field="given_on")
     if blank(cmd.form):
         raise Reject("consent_form_required", "Ange hur samtycket gavs", field="form")
+    old = ctx.s.consent
+    if old is not None and old.active:
+        dropped = tuple(p for p in old.parties if p not in parties)
+        if dropped:
+            # A new consent that covers fewer parties withdraws it from the others: they are told, and
+            # the history says so, exactly as if WithdrawConsent had named them. Emitted before
+            # ConsentRecorded, so it applies to the consent being replaced.
+            ctx.emit(
+                "ConsentWithdrawn",
+                notify=dropped,
+                parties=list(dropped),
+                remaining=list(parties),
+                reason=REPLACED,
+            )
     ctx.s.consent = Consent(parties, cmd.given_on, cmd.form, cmd.actor or "okänd")
     ctx.emit("ConsentRecorded", parties=list(parties), given_on=cmd.given_on.isoformat(), form=cmd.form)
 
