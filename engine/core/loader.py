@@ -7,15 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.composer import Composer, MaxDepthExceededError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.reader import ReaderError
 
 from engine.core.definition import Definition
-from engine.core.yaml_tree import UNSURE, YamlMap, YamlSeq, fast_tree
+from engine.core.yaml_tree import YamlError, YamlMap, YamlSeq, parse_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,36 +38,6 @@ MAX_YAML_BYTES = 1_000_000
 MAX_DEPTH = 50
 """How deep mappings and lists may nest; a definition needs about ten levels."""
 
-ANCHOR_MESSAGE = "Ankare och alias (&, *) stöds inte i en definition; skriv ut värdet där det behövs"
-
-
-class _AnchorError(MarkedYAMLError):
-    pass
-
-
-class _PlainComposer(Composer):
-    """Refuses anchors and aliases (and so merge keys) before composing a node that has one.
-
-    Aliases are what turn a few hundred bytes into gigabytes (billion laughs): refusing them
-    outright, with nesting bounded by `max_depth` and size by MAX_YAML_BYTES, keeps composing,
-    constructing and every later pass linear in the size of the text.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _AnchorError(None, None, ANCHOR_MESSAGE, event.start_mark)
-        return super().compose_node(parent, index)
-
-
-def _yaml() -> YAML:
-    # Round-trip mode keeps positions; YAML 1.2 does not turn ja/nej/on/off into booleans.
-    y = YAML(typ="rt")
-    y.version = (1, 2)
-    y.Composer = _PlainComposer
-    y.max_depth = MAX_DEPTH
-    return y
-
 
 def size_problem(text: str, file: str) -> Problem | None:
     """A problem when the text is larger than MAX_YAML_BYTES, decided before parsing anything."""
@@ -87,9 +51,9 @@ def size_problem(text: str, file: str) -> Problem | None:
 
 
 def to_plain(node: Any) -> Any:
-    if isinstance(node, CommentedMap | YamlMap):
+    if isinstance(node, YamlMap):
         return {str(k): to_plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq | YamlSeq):
+    if isinstance(node, YamlSeq):
         return [to_plain(v) for v in node]
     return node
 
@@ -113,12 +77,6 @@ def line_of(root: Any, loc: tuple[int | str, ...]) -> int | None:
         elif isinstance(node, YamlSeq) and isinstance(key, int) and 0 <= key < len(node):
             line = node.item_lines[key] + 1
             node = node[key]
-        elif isinstance(node, CommentedMap) and key in node:
-            line = node.lc.key(key)[0] + 1
-            node = node[key]
-        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            line = node.lc.item(key)[0] + 1
-            node = node[key]
         else:
             break
     if line is None:
@@ -129,36 +87,11 @@ def line_of(root: Any, loc: tuple[int | str, ...]) -> int | None:
 def _own_line(node: Any) -> int | None:
     if isinstance(node, YamlMap | YamlSeq):
         return node.line + 1
-    if hasattr(node, "lc") and isinstance(node.lc.line, int):
-        return int(node.lc.line) + 1
     return None
 
 
-# The most common messages of the YAML parser, said plainly in Swedish.
-_YAML_MESSAGES: tuple[tuple[str, str], ...] = (
-    ("found duplicate key", "nyckeln förekommer två gånger i samma mappning"),
-    ("mapping values are not allowed here", "kolon på fel ställe (kanske saknas mellanslag eller citattecken)"),
-    ("cannot start any token", "tecknet kan inte börja ett värde; indrag görs med mellanslag, inte tabb"),
-    ("could not find expected ':'", "kolon (:) saknas efter nyckeln"),
-    ("expected <block end>", "fel indrag: raden hör inte ihop med raderna ovanför"),
-    ("expected ',' or ']'", "listan inom [ ] är inte avslutad"),
-    ("expected ',' or '}'", "mappningen inom { } är inte avslutad"),
-    ("found undefined alias", "okänt alias (*namn) utan motsvarande ankare (&namn)"),
-    ("found unexpected end of stream", "filen tar slut mitt i ett värde (citattecken som inte stängs?)"),
-    ("while scanning a quoted scalar", "citattecken som inte stängs"),
-    ("block sequence entries are not allowed", "listpunkt (-) på fel ställe"),
-)
-
-
-def _yaml_message(problem: str) -> str:
-    for needle, swedish in _YAML_MESSAGES:
-        if needle in problem:
-            return f"YAML-syntaxfel: {swedish} ({problem})"
-    return f"YAML-syntaxfel: {problem}"
-
-
 def parse_yaml(text: str, file: str) -> Any:
-    """The YAML tree of a definition's text, positions kept; DefinitionError for anything else.
+    """The YAML tree of a definition's text, lines kept (engine/core/yaml_tree.py); DefinitionError else.
 
     Bounded whatever the text: its size is checked first, anchors and aliases are refused and
     nesting deeper than MAX_DEPTH stops the parser where it happens.
@@ -166,32 +99,10 @@ def parse_yaml(text: str, file: str) -> Any:
     too_big = size_problem(text, file)
     if too_big is not None:
         raise DefinitionError([too_big])
-    tree = fast_tree(text, MAX_DEPTH)
-    if tree is not UNSURE:
-        return tree
     try:
-        return _yaml().load(text)
-    except _AnchorError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise DefinitionError([Problem(file, line, ANCHOR_MESSAGE)]) from None
-    except MaxDepthExceededError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        message = f"värdena är nästlade djupare än {MAX_DEPTH} nivåer (listor och mappningar i varandra)"
-        raise DefinitionError([Problem(file, line, message)]) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = str(exc.problem or exc.context or "okänt fel")
-        raise DefinitionError([Problem(file, line, _yaml_message(problem))]) from None
-    except ReaderError as exc:
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
-        message = f"otillåtet tecken (kod {exc.character!r}) i filen"
-        raise DefinitionError([Problem(file, line, message)]) from None
-    except YAMLError as exc:
-        raise DefinitionError([Problem(file, None, _yaml_message(str(exc)))]) from None
-    except Exception as exc:  # noqa: BLE001 - the parser trips over some malformed input (e.g. tags like `![a`)
-        message = f"YAML-syntaxfel: texten kan inte läsas som YAML ({type(exc).__name__})"
-        raise DefinitionError([Problem(file, None, message)]) from None
+        return parse_tree(text, MAX_DEPTH)
+    except YamlError as exc:
+        raise DefinitionError([Problem(file, exc.line, exc.message)]) from None
 
 
 def loads(text: str, file: str = "<definition>") -> Definition:
