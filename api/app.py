@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.auth import build_authenticator
 from api.guard import _PNR, looks_like_personnummer
+from api.limits import BodyLimit, SignInLimiter
 from api.parties import KnownParties
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 
@@ -209,6 +210,7 @@ def create_app(
     app.state.parties = KnownParties(services.definitions)
     app.state.authenticator = build_authenticator(settings, app.state.parties)
     app.state.clock = clock
+    app.state.sign_in_limiter = SignInLimiter.from_settings(settings)
 
     problems.install(app, service_error)
 
@@ -230,6 +232,11 @@ def create_app(
 
     app.add_middleware(NoStore)
     app.add_middleware(PersonnummerGuard)
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=getattr(settings, "max_body_bytes", 1024 * 1024),
+        max_definition_body_bytes=getattr(settings, "max_definition_body_bytes", 2 * 1024 * 1024),
+    )
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
     logging.getLogger("uvicorn.access").addFilter(_RedactPersonnummer())
     return app

@@ -23,13 +23,14 @@ from api.pages.web import (
     today_of,
     web_of,
 )
+from api.routing import CheckedRoute
 from engine.core.definition import Definition
 from engine.core.loader import DefinitionError, loads
 from engine.core.simulation import SimulationOptions, default_path
 from engine.service.accounts import AccountOut
 from engine.service.errors import ServiceError
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 # --- förbund admin: definitions -------------------------------------------------------------------

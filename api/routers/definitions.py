@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import CurrentCaller, IdempotencyKey, Limit, PageNo, ServicesDep
 from api.problems import ApiError, problem_responses
+from api.routing import CheckedRoute
 from api.schemas import DefinitionUpload, MigrationCreate, SimulationCreate
 from engine.service.views import DefinitionDetail, DefinitionList, DefinitionOut, MigrationReport, SimulationOut
 
-router = APIRouter(prefix="/definitions", tags=["definitions"])
+router = APIRouter(prefix="/definitions", tags=["definitions"], route_class=CheckedRoute)
 
 DefId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["finsam-insats"])]
 Version = Annotated[int, Path(ge=1, le=1_000_000, examples=[1])]

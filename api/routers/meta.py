@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 
 from api.auth import AuthDep
+from api.limits import sign_in_limiter
 from api.problems import ApiError, problem_responses
+from api.routing import CheckedRoute
 from api.schemas import ApiInfo, TokenPublic
 
-router = APIRouter()
+router = APIRouter(route_class=CheckedRoute)
 
 
 @router.get("/api-info", tags=["api-info"], response_model=ApiInfo, summary="Om API:et / about the API")
@@ -38,9 +40,10 @@ def api_info(request: Request) -> ApiInfo:
     summary="Hämta token (client credentials) / get a token",
     description="OAuth 2 client-credentials grant for the embedded default's party-system clients. "
     "Send `application/x-www-form-urlencoded` with grant_type=client_credentials, client_id, client_secret.",
-    responses=problem_responses(400, 401),
+    responses=problem_responses(400, 401, 429),
 )
 def token(
+    request: Request,
     auth: AuthDep,
     grant_type: Annotated[str, Form(max_length=100, examples=["client_credentials"])],
     client_id: Annotated[str, Form(max_length=200, examples=["kommun-system"])],
@@ -55,6 +58,14 @@ def token(
         )
     if not auth.embedded:
         raise ApiError("unsupported_grant_type", "Tokens utfärdas av den externa identitetsleverantören", 400)
+    wait = sign_in_limiter(request).hit(request, client_id)
+    if wait is not None:
+        raise ApiError(
+            "too_many_requests",
+            f"För många försök; vänta {wait} s / too many attempts, retry after {wait} s",
+            429,
+            headers={"Retry-After": str(wait)},
+        )
     client = auth.client_credentials(client_id, client_secret)
     return TokenPublic(access_token=auth.issue(client), expires_in=auth.token_ttl)
 
