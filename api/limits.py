@@ -8,8 +8,8 @@ upload and the editor's pages, which get `max_definition_body_bytes`.
 
 `SignInLimiter` uses the `limits` package (moving window, memory storage: per process, so with N
 web workers a client gets at most N times the limit; a shared store would be `limits`' Redis
-storage). The key is the client address and the user name or client_id, plus a looser limit on
-the address alone.
+storage). Failed attempts count, against the client address with the user name or client_id and,
+more loosely, against the address alone; once over, every attempt is 429 until the window moves.
 """
 
 from __future__ import annotations
@@ -121,15 +121,26 @@ class SignInLimiter:
             per_address=parse(str(getattr(settings, "login_rate_limit_per_address", "60/minute"))),
         )
 
-    def hit(self, request: Request, who: str) -> int | None:
-        """Count one attempt; None when allowed, else the seconds to wait (for Retry-After)."""
+    def _keys(self, request: Request, who: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
         address = request.client.host if request.client else "-"
         user = (who or "-")[:200]
-        for item, keys in ((self.per_address, ("address", address)), (self.per_user, ("user", address, user))):
-            if not self.limiter.hit(item, "sign-in", *keys):
-                reset = self.limiter.get_window_stats(item, "sign-in", *keys).reset_time
+        return [
+            (self.per_address, ("sign-in", "address", address)),
+            (self.per_user, ("sign-in", "user", address, user)),
+        ]
+
+    def check(self, request: Request, who: str) -> int | None:
+        """None when another attempt is allowed, else the seconds to wait (for Retry-After)."""
+        for item, keys in self._keys(request, who):
+            if not self.limiter.test(item, *keys):
+                reset = self.limiter.get_window_stats(item, *keys).reset_time
                 return max(1, math.ceil(reset - self.clock()))
         return None
+
+    def failed(self, request: Request, who: str) -> None:
+        """Count a failed attempt (a wrong password or secret); a successful sign-in costs nothing."""
+        for item, keys in self._keys(request, who):
+            self.limiter.hit(item, *keys)
 
 
 def sign_in_limiter(request: Request) -> SignInLimiter:

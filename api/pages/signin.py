@@ -91,7 +91,8 @@ async def login(request: Request) -> Response:
     target = local_path(form.get("nasta"), "/")
     if not web.settings.web_local_accounts:
         raise PageError(404, "Inloggning med lösenord är avstängd; logga in via identitetsleverantören.")
-    wait = sign_in_limiter(request).hit(request, form.get("anvandare", ""))
+    limiter = sign_in_limiter(request)
+    wait = limiter.check(request, form.get("anvandare", ""))
     if wait is not None:
         resp = render(
             request,
@@ -109,6 +110,7 @@ async def login(request: Request) -> Response:
         return resp
     account = web.accounts.authenticate(form.get("anvandare", ""), form.get("losenord", ""))
     if account is None:
+        limiter.failed(request, form.get("anvandare", ""))
         return render(
             request,
             "login.html",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 
 from api.auth import AuthDep
+from api.fields import QueryText
 from api.limits import sign_in_limiter
 from api.problems import ApiError, problem_responses
 from api.routing import CheckedRoute
@@ -46,8 +47,8 @@ def token(
     request: Request,
     auth: AuthDep,
     grant_type: Annotated[str, Form(max_length=100, examples=["client_credentials"])],
-    client_id: Annotated[str, Form(max_length=200, examples=["kommun-system"])],
-    client_secret: Annotated[str, Form(max_length=200, examples=["s3cr3t-from-var-keys"])],
+    client_id: Annotated[QueryText, Form(max_length=200, examples=["kommun-system"])],
+    client_secret: Annotated[QueryText, Form(max_length=200, examples=["s3cr3t-from-var-keys"])],
 ) -> TokenPublic:
     if grant_type != "client_credentials":
         raise ApiError(
@@ -58,7 +59,8 @@ def token(
         )
     if not auth.embedded:
         raise ApiError("unsupported_grant_type", "Tokens utfärdas av den externa identitetsleverantören", 400)
-    wait = sign_in_limiter(request).hit(request, client_id)
+    limiter = sign_in_limiter(request)
+    wait = limiter.check(request, client_id)
     if wait is not None:
         raise ApiError(
             "too_many_requests",
@@ -66,7 +68,11 @@ def token(
             429,
             headers={"Retry-After": str(wait)},
         )
-    client = auth.client_credentials(client_id, client_secret)
+    try:
+        client = auth.client_credentials(client_id, client_secret)
+    except ApiError:
+        limiter.failed(request, client_id)
+        raise
     return TokenPublic(access_token=auth.issue(client), expires_in=auth.token_ttl)
 
 
