@@ -63,7 +63,7 @@ def fact_value(value: Any) -> date | bool | int | float | str | None:
     fact takes is the definition's to say (the core checks). One validator, so an error names
     `value` and not pydantic's union branches."""
     if value is None or isinstance(value, bool | int | float):
-        return value  # type: ignore[no-any-return]
+        return value
     if not isinstance(value, str):
         raise ValueError("ett datum, sant/falskt, ett tal eller en text / a date, boolean, number or text")
     if _ISO_DATE.fullmatch(value):

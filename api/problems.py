@@ -161,7 +161,7 @@ def problem_response(
     for k, v in (extensions or {}).items():
         if v is None:
             continue
-        name = _clip(str(k), MAX_TEXT)
+        name = str(k)[:MAX_TEXT]
         value = _bounded(v)
         if name in MEMBERS or name in body:
             colliding[name] = value

@@ -278,3 +278,11 @@ def test_the_openapi_example_of_purpose_is_what_the_server_writes(api: Api) -> N
     method, _, path = example.partition(" ")
     assert method in ("GET", "POST"), example
     assert path.startswith("/api/v1/"), example
+
+
+@pytest.mark.parametrize("text", ["=", "[" * 5000 + "]" * 5000, "a:\n" + "  " * 3000 + "b: 1"])
+def test_a_definition_the_loader_cannot_read_is_a_422(api: Api, text: str) -> None:
+    headers = api.h("forbund.admin", **{"Content-Type": "application/yaml"})
+    r = api.client.post("/api/v1/definitions", content=text.encode(), headers=headers)
+    assert r.status_code == 422, r.text[:300]
+    assert r.headers["content-type"].startswith(PROBLEM)
