@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.auth import build_authenticator
+from api.fields import CONTROL_CHARACTERS
 from api.guard import _PNR, looks_like_personnummer
 from api.limits import BodyLimit, SignInLimiter
 from api.parties import KnownParties
@@ -58,7 +59,8 @@ TAGS = [
 
 
 class PersonnummerGuard:
-    """Rejects any request with a personnummer in its path or query string (DIGG: it ends up in logs)."""
+    """Rejects any request with a personnummer in its path or query string (DIGG: it ends up in logs),
+    and a page's URL with control characters (a NUL in a query reaches PostgreSQL: issue 13)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,6 +70,17 @@ class PersonnummerGuard:
             from urllib.parse import unquote
 
             raw = unquote(scope.get("path", "")) + "?" + unquote(scope.get("query_string", b"").decode("latin-1"))
+            if not scope.get("path", "").startswith(API_PREFIX) and CONTROL_CHARACTERS.search(raw):
+                # The pages' path and query parameters (the API's are typed: 422 naming the field).
+                response = problems.problem_response(
+                    None,
+                    400,
+                    "bad_request",
+                    "URL:en innehåller styrtecken / the URL contains control characters",
+                    instance="(borttaget / redacted)",
+                )
+                await response(scope, receive, send)
+                return
             if looks_like_personnummer(raw):
                 response = problems.problem_response(
                     None,

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import time
 from collections.abc import Container
@@ -30,10 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.fields import CONTROL_CHARACTERS
 from api.problems import ApiError
 from engine.service.access import Caller
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 EMBEDDED_ISSUER = "insats-embedded"
 EMBEDDED_AUDIENCE = "insats-api"
 KINDS = ("party_system", "handlaggare", "samordnare", "forbund_admin", "auditor")
@@ -211,7 +210,7 @@ def _claim_text(claims: dict[str, Any], name: str, limit: int, required: bool = 
         if required:
             raise _invalid(f"Token saknar {name}")
         return None
-    if not isinstance(value, str) or not value or len(value) > limit or _CONTROL.search(value):
+    if not isinstance(value, str) or not value or len(value) > limit or CONTROL_CHARACTERS.search(value):
         raise _invalid(f"Ogiltigt anspråk i token: {name} (en text på högst {limit} tecken)")
     return value
 
@@ -235,7 +234,7 @@ def caller_from_claims(claims: dict[str, Any], parties: Container[str] | None = 
     if not isinstance(roles, list | tuple) or len(roles) > MAX_ROLES:
         raise _invalid(f"Ogiltigt anspråk i token: roles (högst {MAX_ROLES} texter)")
     for role in roles:
-        if not isinstance(role, str) or not role or len(role) > MAX_CLAIM["role"] or _CONTROL.search(role):
+        if not isinstance(role, str) or not role or len(role) > MAX_CLAIM["role"] or CONTROL_CHARACTERS.search(role):
             raise _invalid("Ogiltigt anspråk i token: roles")
     assert user_id is not None
     return Caller(user_id=user_id, kind=kind, party=party, roles=tuple(roles), name=name)

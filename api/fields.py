@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, WithJsonSchema
 
-_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _CONTROL_FREE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OTHER_DATE_NOTATION = re.compile(r"\d{8}|\d{4}-?W\d{2}(-?\d)?")
@@ -22,7 +22,7 @@ _OTHER_DATE_NOTATION = re.compile(r"\d{8}|\d{4}-?W\d{2}(-?\d)?")
 
 def no_control_characters(value: str) -> str:
     """Single-line text: no C0 control characters (NUL, tab, newline …), no DEL, no lone surrogates."""
-    if _CONTROL_LINE.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise ValueError("får inte innehålla styrtecken / must not contain control characters")
     return value
 

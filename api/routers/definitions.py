@@ -44,7 +44,11 @@ def list_definitions(
     responses={
         200: {
             "content": {
-                "application/yaml": {"schema": {"type": "string"}, "example": "id: finsam-insats\nversion: 1\n"}
+                "application/yaml": {
+                    # the YAML document is a mapping (what a YAML-aware client, schemathesis too, reads)
+                    "schema": {"type": "object", "description": "Definitionen som YAML / the definition as YAML"},
+                    "example": "id: finsam-insats\nversion: 1\n",
+                }
             }
         },
         **problem_responses(401, 403, 404),

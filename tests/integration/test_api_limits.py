@@ -165,3 +165,9 @@ def test_a_page_form_with_a_nul_is_refused(pages: PagesApp) -> None:
     token = csrf_of(c.get("/logga-in").text)
     r = c.post("/logga-in", data={"csrf_token": token, "anvandare": "sara\x00", "losenord": "x"})
     assert r.status_code == 422
+
+
+def test_a_page_url_with_a_nul_is_refused(pages: PagesApp) -> None:
+    c = TestClient(pages.app, follow_redirects=False)
+    for url in ("/arenden/abc%00def", "/uppgifter?sok=a%00b", "/logga-in?nasta=/%01"):
+        assert c.get(url).status_code == 400, url
