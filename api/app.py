@@ -18,7 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.auth import build_authenticator
+from api.fields import CONTROL_CHARACTERS
 from api.guard import _PNR, looks_like_personnummer
+from api.limits import BodyLimit, SignInLimiter
 from api.parties import KnownParties
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 
@@ -57,7 +59,8 @@ TAGS = [
 
 
 class PersonnummerGuard:
-    """Rejects any request with a personnummer in its path or query string (DIGG: it ends up in logs)."""
+    """Rejects any request with a personnummer in its path or query string (DIGG: it ends up in logs),
+    and a page's URL with control characters (a NUL in a query reaches PostgreSQL: issue 13)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -67,6 +70,17 @@ class PersonnummerGuard:
             from urllib.parse import unquote
 
             raw = unquote(scope.get("path", "")) + "?" + unquote(scope.get("query_string", b"").decode("latin-1"))
+            if not scope.get("path", "").startswith(API_PREFIX) and CONTROL_CHARACTERS.search(raw):
+                # The pages' path and query parameters (the API's are typed: 422 naming the field).
+                response = problems.problem_response(
+                    None,
+                    400,
+                    "bad_request",
+                    "URL:en innehåller styrtecken / the URL contains control characters",
+                    instance="(borttaget / redacted)",
+                )
+                await response(scope, receive, send)
+                return
             if looks_like_personnummer(raw):
                 response = problems.problem_response(
                     None,
@@ -209,6 +223,7 @@ def create_app(
     app.state.parties = KnownParties(services.definitions)
     app.state.authenticator = build_authenticator(settings, app.state.parties)
     app.state.clock = clock
+    app.state.sign_in_limiter = SignInLimiter.from_settings(settings)
 
     problems.install(app, service_error)
 
@@ -230,6 +245,11 @@ def create_app(
 
     app.add_middleware(NoStore)
     app.add_middleware(PersonnummerGuard)
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=getattr(settings, "max_body_bytes", 1024 * 1024),
+        max_definition_body_bytes=getattr(settings, "max_definition_body_bytes", 2 * 1024 * 1024),
+    )
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
     logging.getLogger("uvicorn.access").addFilter(_RedactPersonnummer())
     return app

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.fields import CONTROL_CHARACTERS
 from api.problems import ApiError
 from engine.service.access import Caller
 
@@ -157,6 +158,8 @@ class Authenticator:
         return caller
 
     def _verify(self, token: str) -> tuple[Caller, float]:
+        if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+            raise _invalid("Ogiltig token / malformed token")
         try:
             if self.jwks_client is not None:
                 key: Any = self.jwks_client.get_signing_key_from_jwt(token).key
@@ -173,9 +176,15 @@ class Authenticator:
             )
         except jwt.ExpiredSignatureError as exc:
             raise _invalid("Token har gått ut / token expired") from exc
-        except (jwt.PyJWTError, ValueError) as exc:
-            raise _invalid(f"Ogiltig token: {exc}") from exc
-        return caller_from_claims(claims, self.parties), float(claims["exp"])
+        except (jwt.PyJWTError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            # PyJWT's whole family, and what a key of another algorithm makes it raise
+            # (`TypeError: Expecting a PEM-formatted key` for an ES256 header): a 401, never a 500.
+            raise _invalid(f"Ogiltig token: {str(exc)[:200]}") from exc
+        try:
+            exp = float(claims["exp"])
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise _invalid("Ogiltig token: exp") from exc
+        return caller_from_claims(claims, self.parties), exp
 
     def jwks(self) -> dict[str, Any]:
         if self.public_key is None:
@@ -189,25 +198,46 @@ def _invalid(detail: str) -> ApiError:
     return ApiError("invalid_token", detail, 401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
+MAX_TOKEN_CHARS = 16_384
+MAX_CLAIM = {"sub": 200, "name": 200, "party": 100, "role": 100}
+MAX_ROLES = 50
+
+
+def _claim_text(claims: dict[str, Any], name: str, limit: int, required: bool = False) -> str | None:
+    """A string claim within bounds, with no control characters (it reaches the access log)."""
+    value = claims.get(name)
+    if value is None or (value == "" and not required):
+        if required:
+            raise _invalid(f"Token saknar {name}")
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit or CONTROL_CHARACTERS.search(value):
+        raise _invalid(f"Ogiltigt anspråk i token: {name} (en text på högst {limit} tecken)")
+    return value
+
+
 def caller_from_claims(claims: dict[str, Any], parties: Container[str] | None = None) -> Caller:
+    """Claims → Caller, each claim checked for type and size here, at authentication, so nothing
+    oversized or malformed gets as far as a query or the access log (issue 13)."""
     kind = claims.get("kind")
-    party = claims.get("party")
-    roles = claims.get("roles") or ()
-    if kind not in KINDS:
-        raise _invalid(f"Okänd anroparstyp i token: {kind!r}")
-    if party is not None and (not isinstance(party, str) or (parties is not None and party not in parties)):
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise _invalid(f"Okänd anroparstyp i token: {str(kind)[:50]!r}")
+    user_id = _claim_text(claims, "sub", MAX_CLAIM["sub"], required=True)
+    party = _claim_text(claims, "party", MAX_CLAIM["party"])
+    if party is not None and parties is not None and party not in parties:
         raise _invalid(f"Okänd part i token: {party!r}")
     if kind in ("party_system", "handlaggare", "samordnare") and party is None:
         raise _invalid("Token saknar part")
+    name = _claim_text(claims, "name", MAX_CLAIM["name"]) or ""
+    roles = claims.get("roles") or ()
     if isinstance(roles, str):
         roles = roles.split()
-    return Caller(
-        user_id=str(claims["sub"]),
-        kind=str(kind),
-        party=party,
-        roles=tuple(str(r) for r in roles),
-        name=str(claims.get("name") or ""),
-    )
+    if not isinstance(roles, list | tuple) or len(roles) > MAX_ROLES:
+        raise _invalid(f"Ogiltigt anspråk i token: roles (högst {MAX_ROLES} texter)")
+    for role in roles:
+        if not isinstance(role, str) or not role or len(role) > MAX_CLAIM["role"] or CONTROL_CHARACTERS.search(role):
+            raise _invalid("Ogiltigt anspråk i token: roles")
+    assert user_id is not None
+    return Caller(user_id=user_id, kind=kind, party=party, roles=tuple(roles), name=name)
 
 
 def _client_from_entry(client_id: str, entry: dict[str, Any]) -> DemoClient:

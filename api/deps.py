@@ -8,7 +8,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 
 from api.auth import CurrentCaller as CurrentCaller  # re-exported for the routers
+from api.fields import QueryText
 from api.problems import ApiError
+
+API_PREFIX = "/api/v1"
+"""As in api/app.py (which imports the routers, so cannot be imported here)."""
 
 
 async def get_services(request: Request) -> Any:
@@ -42,7 +46,10 @@ async def expected_version(
     m = _ETAG.match(if_match)
     if m is None:
         raise ApiError(
-            "version_conflict", f"If-Match {if_match!r} matchar inte ärendets version", 412, current_version=None
+            "version_conflict",
+            f"If-Match {if_match!r} matchar inte ärendets version",
+            412,
+            extensions={"current_version": None},
         )
     return int(m.group(1))
 
@@ -58,7 +65,7 @@ async def optional_version(
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 OptionalVersion = Annotated[int | None, Depends(optional_version)]
 IdempotencyKey = Annotated[
-    str | None,
+    QueryText | None,
     Header(
         alias="Idempotency-Key",
         description="Samma nyckel igen ger samma svar och verkar en gång / a retry returns the first response",
@@ -74,8 +81,11 @@ PageNo = Annotated[int, Query(alias="page", ge=1, le=100_000, description="Sida,
 async def purpose(request: Request) -> str:
     """Why personal data is read: the endpoint, written to the access log."""
     route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
-    return f"{request.method} {path}"
+    path = getattr(route, "path", None)
+    if path is None:
+        return f"{request.method} {request.url.path[:200]}"
+    # The routers are included under the API prefix; the route knows only its own part.
+    return f"{request.method} {API_PREFIX}{path}"
 
 
 Purpose = Annotated[str, Depends(purpose)]

@@ -14,16 +14,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Party = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["kommun"])]
+from api.fields import Code, FactValue, FreeText, Line, RequiredText, ShortText, StrictDate, Text
+from engine.service.views import ReferralIn
+
+Party = Annotated[Line, Field(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["kommun"])]
 """A party id; which parties exist is the case's definition's to say (the service checks: unknown_party)."""
 Gender = Literal["kvinna", "man", "annat"]
 Decision = Literal["admitted", "not_admitted", "on_hold"]
 TaskFilter = Literal["open", "overdue", "due_this_week", "all"]
 
 
-Text = Annotated[str, Field(max_length=2000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-Ident = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w\-.]+$")]
+Ident = Annotated[Line, Field(min_length=1, max_length=100, pattern=r"^[\w\-.]+$")]
 
 
 def _example(**example: Any) -> ConfigDict:
@@ -33,13 +34,27 @@ def _example(**example: Any) -> ConfigDict:
 # --- requests ---------------------------------------------------------------------------------
 
 
+class ReferralCreate(ReferralIn):
+    """The body of `POST /api/v1/cases`: the service's `ReferralIn` with the API's field types
+    (no control characters, dates as `YYYY-MM-DD`), still a `ReferralIn` for the service."""
+
+    personnummer: Annotated[Line, Field(max_length=20)] | None = Field(
+        default=None, description="12 siffror, med eller utan bindestreck"
+    )
+    name: Annotated[Line, Field(max_length=200)] | None = None
+    sick_period_start: StrictDate | None = Field(
+        default=None, description="Sjukperiodens första dag (rehabiliteringskedjan)"
+    )
+    note: Text | None = None
+
+
 class ConsentCreate(BaseModel):
     """Samtycke: vilka parter det omfattar, när och hur det gavs."""
 
     model_config = _example(parties=["af", "fk", "kommun", "region"], given_on="2026-11-20", form="skriftligt")
 
     parties: list[Party] = Field(min_length=1, max_length=50)
-    given_on: date
+    given_on: StrictDate
     form: ShortText = "skriftligt"
 
 
@@ -68,7 +83,7 @@ class PhaseMove(BaseModel):
 class TaskDecline(BaseModel):
     model_config = _example(reason="Deltagaren är inte aktuell hos oss")
 
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: RequiredText
 
 
 class TaskComplete(BaseModel):
@@ -80,21 +95,21 @@ class TaskComplete(BaseModel):
 class TaskComment(BaseModel):
     model_config = _example(text="Ringer deltagaren på måndag")
 
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: RequiredText
 
 
 class ContactCreate(BaseModel):
     model_config = _example(on="2026-11-24", channel="telefon")
 
-    on: date | None = None
-    channel: Annotated[str, Field(max_length=100)] | None = None
+    on: StrictDate | None = None
+    channel: Annotated[Line, Field(max_length=100)] | None = None
 
 
 class FactCreate(BaseModel):
     model_config = _example(fact="inskrivningssamtal_hallet", value="2026-11-24")
 
     fact: Ident
-    value: date | bool | int | float | Annotated[str, Field(max_length=2000)] | None = None
+    value: FactValue = None
 
 
 class ExtensionCreate(BaseModel):
@@ -106,14 +121,14 @@ class ExtensionCreate(BaseModel):
 class ExitCreate(BaseModel):
     model_config = _example(outcome="förvärvsarbete", reason=None)
 
-    outcome: Annotated[str, Field(min_length=1, max_length=100)]
+    outcome: Code
     reason: Text | None = None
 
 
 class AbortCreate(BaseModel):
     model_config = _example(reason="flytt", note="Flyttat till annan kommun")
 
-    reason: Annotated[str, Field(min_length=1, max_length=100)]
+    reason: Code
     note: Text | None = None
 
 
@@ -130,13 +145,13 @@ class PersonSearch(BaseModel):
 
     model_config = _example(personnummer="19800426-2385")
 
-    personnummer: Annotated[str, Field(min_length=1, max_length=20)]
+    personnummer: Annotated[Line, Field(min_length=1, max_length=20)]
 
 
 class DefinitionUpload(BaseModel):
     model_config = _example(yaml="id: finsam-insats\nversion: 2\nname: ...\n")
 
-    yaml: Annotated[str, Field(min_length=1, max_length=1_000_000)]
+    yaml: Annotated[FreeText, Field(min_length=1, max_length=1_000_000)]
 
 
 class SimulationCreate(BaseModel):
@@ -149,15 +164,15 @@ class SimulationCreate(BaseModel):
     )
 
     version: int | None = Field(None, ge=1, description="Utan version: senaste")
-    start: date
+    start: StrictDate
     path: list[Ident] | None = Field(None, max_length=50)
-    outcome: Annotated[str, Field(min_length=1, max_length=100)] = "förvärvsarbete"
+    outcome: Code = "förvärvsarbete"
     outcome_reason: Text | None = None
     abort_in: Ident | None = None
     anonymous: bool = False
-    sick_period_start: date | None = None
-    extensions: dict[str, Annotated[int, Field(ge=0, le=12)]] = Field(default_factory=dict)
-    late: dict[str, Annotated[int, Field(ge=0, le=365)]] = Field(default_factory=dict)
+    sick_period_start: StrictDate | None = None
+    extensions: dict[Ident, Annotated[int, Field(ge=0, le=12)]] = Field(default_factory=dict)
+    late: dict[Ident, Annotated[int, Field(ge=0, le=365)]] = Field(default_factory=dict)
     contact_every: int | None = Field(7, ge=1, le=365)
 
     @field_validator("start", "sick_period_start")
@@ -173,7 +188,7 @@ class MigrationCreate(BaseModel):
 
     from_version: int = Field(ge=1, le=1_000_000)  # bounded like the path's version: SQLite has 64-bit ints
     to_version: int = Field(ge=1, le=1_000_000)
-    phase_map: dict[str, Ident] = Field(default_factory=dict)
+    phase_map: dict[Ident, Ident] = Field(default_factory=dict)
     dry_run: bool = True
 
 

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     sync_definitions: bool = True
     """Load definitions/*.yaml as published versions when the services start."""
 
+    # --- HTTP limits (issue 13) ------------------------------------------------------------------
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Largest request body (MAX_BODY_BYTES); a larger one is 413 before it is read."""
+    max_definition_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """Largest body for POST /api/v1/definitions and the definitions editor's pages (/admin/...)."""
+    login_rate_limit: str = "10/minute"
+    """Sign-in attempts (POST /logga-in, POST /api/v1/token) per client address and user or client_id,
+    in the `limits` package's notation (moving window, kept in memory per process)."""
+    login_rate_limit_per_address: str = "60/minute"
+    """All sign-in attempts from one client address, whatever the user."""
+
     # --- notifications (issue 5): SMTP, office hours, webhooks, the worker -------------------
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -14,10 +14,11 @@ from api.pages.web import (
     session,
     web_of,
 )
+from api.routing import CheckedRoute
 from engine.service.accounts import NOTIFY_MODES
 from engine.service.errors import ServiceError
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 # --- everyone: notification settings ------------------------------------------------------------

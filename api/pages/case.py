@@ -22,11 +22,12 @@ from api.pages.web import (
     session,
     today_of,
 )
+from api.routing import CheckedRoute
 from engine.core import commands as c
 from engine.service.accounts import AccountOut
 from engine.service.errors import ServiceError
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 # --- handläggare: a case --------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from api.auth import MAX_CLAIM, MAX_ROLES
+from api.fields import CONTROL_CHARACTERS
 from engine.service.accounts import WEB_KINDS, AccountOut
 
 ALGORITHMS = ["RS256", "PS256", "ES256"]
@@ -105,8 +107,8 @@ def finish(web: Any, pending: dict[str, str], code: str, state: str) -> AccountO
             issuer=str(s.web_oidc_issuer).rstrip("/"),
             options={"require": ["exp", "iat", "sub"]},
         )
-    except jwt.PyJWTError as exc:
-        raise OidcError(f"id_token: {exc}") from None
+    except (jwt.PyJWTError, TypeError, ValueError, KeyError) as exc:
+        raise OidcError(f"id_token: {str(exc)[:200]}") from None
     if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), pending["nonce"].encode()):
         raise OidcError("nonce mismatch")
     kind = claims.get(s.web_oidc_kind_claim)
@@ -119,11 +121,21 @@ def finish(web: Any, pending: dict[str, str], code: str, state: str) -> AccountO
     if party and str(party) not in web.parties:  # a party no loaded definition declares
         raise OidcError(f"party {party!r}")
     user_id = str(claims.get(s.web_oidc_user_claim) or claims["sub"])
+    name = str(claims.get(s.web_oidc_name_claim) or "")
+    if not isinstance(roles, list | tuple) or len(roles) > MAX_ROLES:
+        raise OidcError("roles")
+    for text, limit in (
+        (user_id, MAX_CLAIM["sub"]),
+        (name, MAX_CLAIM["name"]),
+        *((str(r), MAX_CLAIM["role"]) for r in roles),
+    ):
+        if len(text) > limit or CONTROL_CHARACTERS.search(text):
+            raise OidcError("a claim too long or with control characters")  # it would reach the access log
     account: AccountOut = web.accounts.save(
         user_id,
         kind=str(kind),
         party=str(party) if party else None,
         roles=tuple(str(r) for r in roles),
-        name=str(claims.get(s.web_oidc_name_claim) or ""),
+        name=name,
     )
     return account

@@ -9,6 +9,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.limits import sign_in_limiter
 from api.pages.web import (
     Csrf,
     PageError,
@@ -21,8 +22,9 @@ from api.pages.web import (
     session,
     web_of,
 )
+from api.routing import CheckedRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 # --- sign in ------------------------------------------------------------------------------------
@@ -89,8 +91,26 @@ async def login(request: Request) -> Response:
     target = local_path(form.get("nasta"), "/")
     if not web.settings.web_local_accounts:
         raise PageError(404, "Inloggning med lösenord är avstängd; logga in via identitetsleverantören.")
+    limiter = sign_in_limiter(request)
+    wait = limiter.check(request, form.get("anvandare", ""))
+    if wait is not None:
+        resp = render(
+            request,
+            "login.html",
+            {
+                "next": target,
+                "local": True,
+                "oidc": web.settings.web_oidc_enabled,
+                "error": f"För många inloggningsförsök. Vänta {_minutes(wait)} och försök igen.",
+                "user": form.get("anvandare", ""),
+            },
+            status=429,
+        )
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     account = web.accounts.authenticate(form.get("anvandare", ""), form.get("losenord", ""))
     if account is None:
+        limiter.failed(request, form.get("anvandare", ""))
         return render(
             request,
             "login.html",
@@ -105,6 +125,13 @@ async def login(request: Request) -> Response:
         )
     session(request).sign_in(account.user_id, web.codec.max_age)
     return redirect(request, target)
+
+
+def _minutes(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} sekunder" if seconds != 1 else "en sekund"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minuter" if minutes != 1 else "en minut"
 
 
 @router.get("/logga-in/oidc")

@@ -15,9 +15,10 @@ from api.pages.web import (
     today_of,
     web_of,
 )
+from api.routing import CheckedRoute
 from engine.service.errors import ServiceError
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 # --- förbund admin: statistics ------------------------------------------------------------------

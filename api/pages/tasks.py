@@ -22,9 +22,10 @@ from api.pages.web import (
     services_of,
     session,
 )
+from api.routing import CheckedRoute
 from engine.core import commands as c
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 # --- handläggare: tasks ---------------------------------------------------------------------------

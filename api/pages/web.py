@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from api.fields import no_control_characters, no_control_characters_but_lines
 from api.pages import labels as L
 from api.pages.session import Session, SessionCodec
 from engine.core import commands as c
@@ -153,8 +154,17 @@ Csrf = [Depends(check_csrf)]
 
 
 async def form_of(request: Request) -> dict[str, str]:
+    """The form's text fields; control characters other than tab and newlines are refused here,
+    for every page at once (PostgreSQL refuses NUL in text: issue 13)."""
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    out = {k: v for k, v in form.items() if isinstance(v, str)}
+    for name, value in out.items():
+        try:
+            no_control_characters(name)
+            no_control_characters_but_lines(value)
+        except ValueError:
+            raise PageError(422, f"Fältet {name[:50]!r} innehåller otillåtna tecken (styrtecken).") from None
+    return out
 
 
 def service_error_message(exc: ServiceError) -> str:

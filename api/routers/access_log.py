@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentCaller, Limit, PageNo, ServicesDep
+from api.fields import QueryText
 from api.problems import problem_responses
+from api.routing import CheckedRoute
 from engine.service.views import AccessLogOut, Page
 
-router = APIRouter(tags=["access-log"])
+router = APIRouter(tags=["access-log"], route_class=CheckedRoute)
 
 
 @router.get(
@@ -22,9 +24,9 @@ router = APIRouter(tags=["access-log"])
 def access_log(
     caller: CurrentCaller,
     services: ServicesDep,
-    person_id: Annotated[str | None, Query(max_length=64)] = None,
-    user_id: Annotated[str | None, Query(max_length=200)] = None,
-    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    person_id: Annotated[QueryText | None, Query(max_length=64)] = None,
+    user_id: Annotated[QueryText | None, Query(max_length=200)] = None,
+    case_id: Annotated[QueryText | None, Query(max_length=64)] = None,
     limit: Limit = 20,
     page_no: PageNo = 1,
 ) -> Page[AccessLogOut]:

@@ -20,6 +20,7 @@ from api.deps import (
     ServicesDep,
 )
 from api.problems import problem_responses
+from api.routing import CheckedRoute
 from api.schemas import (
     AbortCreate,
     ConsentCreate,
@@ -31,14 +32,15 @@ from api.schemas import (
     FactCreate,
     PhaseMove,
     ProtectedIdentityCreate,
+    ReferralCreate,
     TaskComment,
     TaskComplete,
     TaskDecline,
 )
 from engine.core import commands as c
-from engine.service.views import CaseOut, EventOut, Page, ReferralIn
+from engine.service.views import CaseOut, EventOut, Page
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix="/cases", tags=["cases"], route_class=CheckedRoute)
 
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-]+$", examples=["3f2a9c0d5e7b"])]
 TaskId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["bekrafta_remiss"])]
@@ -79,7 +81,7 @@ def _execute(
     },
 )
 def refer(
-    body: ReferralIn,
+    body: ReferralCreate,
     caller: CurrentCaller,
     services: ServicesDep,
     response: Response,

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentCaller, Purpose, ServicesDep
 from api.problems import problem_responses
+from api.routing import CheckedRoute
 from engine.service.views import EventFeed
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=CheckedRoute)
 
 
 @router.get(

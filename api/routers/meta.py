@@ -7,10 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 
 from api.auth import AuthDep
+from api.fields import QueryText
+from api.limits import sign_in_limiter
 from api.problems import ApiError, problem_responses
+from api.routing import CheckedRoute
 from api.schemas import ApiInfo, TokenPublic
 
-router = APIRouter()
+router = APIRouter(route_class=CheckedRoute)
 
 
 @router.get("/api-info", tags=["api-info"], response_model=ApiInfo, summary="Om API:et / about the API")
@@ -38,13 +41,14 @@ def api_info(request: Request) -> ApiInfo:
     summary="Hämta token (client credentials) / get a token",
     description="OAuth 2 client-credentials grant for the embedded default's party-system clients. "
     "Send `application/x-www-form-urlencoded` with grant_type=client_credentials, client_id, client_secret.",
-    responses=problem_responses(400, 401),
+    responses=problem_responses(400, 401, 429),
 )
 def token(
+    request: Request,
     auth: AuthDep,
     grant_type: Annotated[str, Form(max_length=100, examples=["client_credentials"])],
-    client_id: Annotated[str, Form(max_length=200, examples=["kommun-system"])],
-    client_secret: Annotated[str, Form(max_length=200, examples=["s3cr3t-from-var-keys"])],
+    client_id: Annotated[QueryText, Form(max_length=200, examples=["kommun-system"])],
+    client_secret: Annotated[QueryText, Form(max_length=200, examples=["s3cr3t-from-var-keys"])],
 ) -> TokenPublic:
     if grant_type != "client_credentials":
         raise ApiError(
@@ -55,7 +59,20 @@ def token(
         )
     if not auth.embedded:
         raise ApiError("unsupported_grant_type", "Tokens utfärdas av den externa identitetsleverantören", 400)
-    client = auth.client_credentials(client_id, client_secret)
+    limiter = sign_in_limiter(request)
+    wait = limiter.check(request, client_id)
+    if wait is not None:
+        raise ApiError(
+            "too_many_requests",
+            f"För många försök; vänta {wait} s / too many attempts, retry after {wait} s",
+            429,
+            headers={"Retry-After": str(wait)},
+        )
+    try:
+        client = auth.client_credentials(client_id, client_secret)
+    except ApiError:
+        limiter.failed(request, client_id)
+        raise
     return TokenPublic(access_token=auth.issue(client), expires_in=auth.token_ttl)
 
 

@@ -6,10 +6,11 @@ from fastapi import APIRouter
 
 from api.deps import CurrentCaller, IdempotencyKey, Purpose, ServicesDep
 from api.problems import problem_responses
+from api.routing import CheckedRoute
 from api.schemas import PersonSearch
 from engine.service.views import CaseList
 
-router = APIRouter(tags=["persons"])
+router = APIRouter(tags=["persons"], route_class=CheckedRoute)
 
 
 @router.post(

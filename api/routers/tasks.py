@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentCaller, Limit, PageNo, Purpose, ServicesDep
 from api.problems import problem_responses
+from api.routing import CheckedRoute
 from api.schemas import TaskFilter
 from engine.service.views import Page, TaskOut
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], route_class=CheckedRoute)
 
 
 @router.get(

@@ -33,8 +33,8 @@ CASES: list[tuple[str, str, Any, dict[str, str], str | None, int, str | None]] =
         b"{}",
         {**CUR, "Content-Type": "text/plain"},
         SARA,
-        422,
-        "validation_error",
+        415,
+        "unsupported_media_type",
     ),
     ("blank body", "/cases/{id}/tasks/x/complete", b" \n", {**CUR, **JSON}, SARA, 422, "validation_error"),
     (
