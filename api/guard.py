@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_PNR = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+# A number standing on its own: digits inside a longer token of letters and digits (a case id is 32
+# hex characters, and one in a few thousand holds a Luhn-valid run of ten digits) are not one.
+_PNR = re.compile(r"(?<![0-9A-Za-z])(?:\d{2})?\d{6}[-+]?\d{4}(?![0-9A-Za-z])")
 
 
 def looks_like_personnummer(text: str) -> bool:

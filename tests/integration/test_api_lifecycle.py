@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from api.guard import looks_like_personnummer
 from tests.integration.api_kit import Api, new_personnummer
 
 PROBLEM = "application/problem+json"
@@ -272,3 +273,13 @@ def test_definitions_get_yaml_json_upload_and_errors_by_line(api: Api) -> None:
     mig = api.post("/definitions/finsam-insats/migrations", admin, {"from_version": 1, "to_version": new["version"]})
     assert mig.status_code == 200, mig.text
     assert mig.json()["dry_run"] is True
+
+
+def test_a_case_id_holding_a_personnummer_like_run_of_digits_is_not_refused(api: Api) -> None:
+    """Case ids are hex: about one in two thousand holds ten digits that pass the personnummer check.
+    Only a number standing on its own in the URL is refused; a case with such an id is reachable."""
+    pnr = new_personnummer()
+    assert looks_like_personnummer(f"/cases/{pnr}")
+    for wrapped in (f"/cases/ab{pnr}cd", f"/cases/72f3bb{pnr[2:]}b385ec"):
+        assert not looks_like_personnummer(wrapped)
+        assert_problem(api.get(wrapped, "sara.samordnare@kommun"), 404, "not_found")

@@ -21,6 +21,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import schemathesis
     from hypothesis import HealthCheck, settings
+    from hypothesis.errors import FlakyStrategyDefinition
     from hypothesis.stateful import run_state_machine_as_test
     from schemathesis import GenerationMode
     from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
@@ -106,12 +107,23 @@ def test_stateful_links_never_make_a_server_error(api_schema: Any, st_api: Api) 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, checks=[not_a_server_error, content_type_conformance])
 
-    run_state_machine_as_test(
-        Workflow,
-        settings=settings(
-            max_examples=int(os.environ.get("INSATS_STATEFUL_EXAMPLES", "60")),
-            stateful_step_count=6,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
+    # schemathesis' link strategies feed earlier responses into later draws, which hypothesis may
+    # take for a strategy that changed under it (FlakyStrategyDefinition: a fault of the generator,
+    # not of the API, known upstream). Such a run is started again with a new seed; a server error
+    # or a wrong media type fails at once, and a run that keeps flaking fails too.
+    for _attempt in range(5):
+        try:
+            run_state_machine_as_test(
+                Workflow,
+                settings=settings(
+                    max_examples=int(os.environ.get("INSATS_STATEFUL_EXAMPLES", "40")),
+                    stateful_step_count=6,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                ),
+            )
+            return
+        except FlakyStrategyDefinition:
+            continue
+    pytest.fail("the stateful run flaked in data generation five times in a row")
