@@ -158,6 +158,8 @@ class TimerRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     ref: Mapped[str | None] = mapped_column(String(120))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    """The sweep run whose claim `claimed_until` is: only it releases or deletes the row."""
 
 
 class OutboxRow(Base):
