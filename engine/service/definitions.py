@@ -75,6 +75,19 @@ class DefinitionCache:
         return self.get(ctx, definition_id, version)
 
 
+def stored_labels(d: Definition) -> dict[str, Any]:
+    """What the pages show of a definition, as plain JSON stored with its row: `Definition.labels()`
+    (id → label for phases, tasks, parties, roles, facts), its name, and each phase's transitions
+    (`to`, `label`: the buttons of a case page)."""
+    transitions = {p.id: [{"to": t.to, "label": t.label} for t in p.transitions] for p in d.phases}
+    return {**d.labels(), "name": d.name, "transitions": transitions}
+
+
+def empty_labels(definition_id: str) -> dict[str, Any]:
+    return {"phases": {}, "tasks": {}, "parties": {}, "roles": {}, "facts": {}, "name": definition_id,
+            "transitions": {}}  # fmt: skip
+
+
 def problem_details(problems: list[Problem]) -> dict[str, Any]:
     return {"problems": [{"line": p.line, "message": p.message, "path": p.path} for p in problems]}
 
@@ -122,6 +135,25 @@ class DefinitionService:
                 **_out(row).model_dump(), yaml=row.yaml, definition=parsed.model_dump(mode="json", exclude_none=True)
             )
 
+    def parsed(self, definition_id: str, version: int) -> Definition:
+        """The parsed version (cached): for the editor and simulation, never for showing labels."""
+        with self._store.unit() as unit:
+            return self.cache.get(unit, definition_id, version)
+
+    def labels(self, definition_id: str, version: int) -> dict[str, Any]:
+        """The stored labels of one version (`stored_labels`), read without parsing its YAML;
+        empty maps for a row stored without them."""
+        with self._store.unit() as unit:
+            found = unit.labels(definition_id, version)
+            if found is None and unit.get(definition_id, version) is None:
+                raise not_found(f"Definitionen {definition_id}@{version}")
+        return found or empty_labels(definition_id)
+
+    def latest_labels(self) -> dict[str, dict[str, Any]]:
+        """Per definition id, the stored labels of its newest version (no YAML parsed)."""
+        with self._store.unit() as unit:
+            return unit.latest_labels()
+
     # --- writing -------------------------------------------------------------------------
 
     def sync_from_dir(self, directory: str | Path, created_by: str = "system") -> builtins.list[str]:
@@ -137,6 +169,7 @@ class DefinitionService:
                     DefinitionRecord(
                         id=definition.id, version=definition.version, name=definition.name, yaml=text,
                         published=True, created_at=self._clock(), created_by=created_by,
+                        labels=stored_labels(definition),
                     )
                 )  # fmt: skip
                 unit.commit()
@@ -162,7 +195,7 @@ class DefinitionService:
             parse_yaml(text, file)  # still YAML
             row = DefinitionRecord(
                 id=parsed.id, version=version, name=parsed.name, yaml=text, published=False,
-                created_at=self._clock(), created_by=caller.user_id,
+                created_at=self._clock(), created_by=caller.user_id, labels=stored_labels(parsed),
             )  # fmt: skip
             if not unit.add(row):
                 raise ServiceError(

@@ -172,6 +172,8 @@ class DefinitionRecord:
     published: bool
     created_at: datetime
     created_by: str
+    labels: dict[str, Any] | None = None
+    """`stored_labels` of the parsed definition, written with the row (None: a row that no longer loads)."""
 
 
 class VersionConflict(Exception):
@@ -302,6 +304,14 @@ class GallringStore(Protocol):
 class DefinitionUnit(Protocol):
     def all(self) -> list[DefinitionRecord]: ...
     def get(self, definition_id: str, version: int) -> DefinitionRecord | None: ...
+    def labels(self, definition_id: str, version: int) -> dict[str, Any] | None:
+        """The stored labels of that version alone (neither its YAML nor a parse)."""
+        ...
+
+    def latest_labels(self) -> dict[str, dict[str, Any]]:
+        """Per definition id, the stored labels of its newest version."""
+        ...
+
     def max_version(self, definition_id: str, *, published: bool = False) -> int | None: ...
     def add(self, record: DefinitionRecord) -> bool:
         """False (nothing written) when that version is stored already."""

@@ -15,7 +15,7 @@ from engine.adapters.store.models import DefinitionRow
 from engine.service.ports import DefinitionRecord
 
 DEFINITIONS = cast(Table, DefinitionRow.__table__)
-_FIELDS = ("id", "version", "name", "yaml", "published", "created_at", "created_by")
+_FIELDS = ("id", "version", "name", "yaml", "published", "created_at", "created_by", "labels")
 
 
 def _session(ctx: object) -> Session | Connection:
@@ -60,6 +60,21 @@ class SqlAlchemyDefinitionUnit:
         q = select(DEFINITIONS).where(DEFINITIONS.c.id == definition_id, DEFINITIONS.c.version == version)
         found = self.session.execute(q).mappings().first()
         return None if found is None else _record(found)
+
+    def labels(self, definition_id: str, version: int) -> dict[str, Any] | None:
+        q = select(DEFINITIONS.c.labels).where(DEFINITIONS.c.id == definition_id, DEFINITIONS.c.version == version)
+        return cast(dict[str, Any] | None, self.session.execute(q).scalar())
+
+    def latest_labels(self) -> dict[str, dict[str, Any]]:
+        newest = (
+            select(DEFINITIONS.c.id, func.max(DEFINITIONS.c.version).label("version"))
+            .group_by(DEFINITIONS.c.id)
+            .subquery()
+        )
+        q = select(DEFINITIONS.c.id, DEFINITIONS.c.labels).join(
+            newest, (newest.c.id == DEFINITIONS.c.id) & (newest.c.version == DEFINITIONS.c.version)
+        )
+        return {did: labels for did, labels in self.session.execute(q) if labels is not None}
 
     def max_version(self, definition_id: str, *, published: bool = False) -> int | None:
         q = select(func.max(DEFINITIONS.c.version)).where(DEFINITIONS.c.id == definition_id)

@@ -50,6 +50,8 @@ class DefinitionRow(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What pages show for the definition's ids (`stored_labels`), so no read path parses it."""
 
 
 class PersonRow(Base):
