@@ -469,6 +469,11 @@ class FakeCaseUnit:
     def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None:
         return self.t.idempotency.get((caller, key))
 
+    def save_answer(self, answer: IdempotentAnswer) -> None:
+        if (answer.caller, answer.key) in self.t.idempotency:
+            raise TryAgain("Idempotency-Key stored meanwhile")
+        self.t.idempotency[(answer.caller, answer.key)] = answer
+
     def events(self, case_id: str, limit: int, offset: int) -> tuple[list[EventRecord], int]:
         mine = sorted((e for e in self.t.events if e.case_id == case_id), key=lambda e: e.seq)
         return mine[offset : offset + limit], len(mine)

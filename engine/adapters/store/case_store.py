@@ -137,6 +137,10 @@ class SqlAlchemyCaseUnit:
         found = self._conn().execute(q).mappings().first()
         return None if found is None else IdempotentAnswer(**found)
 
+    def save_answer(self, answer: IdempotentAnswer) -> None:
+        if not writer.save_answer(self._conn(), answer):
+            raise TryAgain(f"Idempotency-Key {answer.key!r} stored meanwhile")
+
     def events(self, case_id: str, limit: int, offset: int) -> tuple[list[EventRecord], int]:
         conn = self._conn()
         total = conn.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.case_id == case_id)).scalar()

@@ -11,8 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.adapters.store import writer
 from engine.adapters.store.models import DefinitionRow
-from engine.service.ports import DefinitionRecord
+from engine.service.ports import DefinitionRecord, IdempotentAnswer, TryAgain
 
 DEFINITIONS = cast(Table, DefinitionRow.__table__)
 _FIELDS = ("id", "version", "name", "yaml", "published", "created_at", "created_by", "labels")
@@ -94,6 +95,15 @@ class SqlAlchemyDefinitionUnit:
         where = (DEFINITIONS.c.id == definition_id, DEFINITIONS.c.version == version)
         self.session.execute(update(DEFINITIONS).where(*where).values(published=True))
         return self.get(definition_id, version)
+
+    def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None:
+        t = writer.IDEMPOTENCY
+        found = self.session.execute(select(t).where(t.c.caller == caller, t.c.key == key)).mappings().first()
+        return None if found is None else IdempotentAnswer(**found)
+
+    def save_answer(self, answer: IdempotentAnswer) -> None:
+        if not writer.save_answer(self.session.connection(), answer):
+            raise TryAgain(f"Idempotency-Key {answer.key!r} stored meanwhile")
 
     def commit(self) -> None:
         self.session.commit()

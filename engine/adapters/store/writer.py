@@ -37,7 +37,7 @@ from engine.adapters.store.models import (
 from engine.core.decide import local_date
 from engine.core.events import Event
 from engine.core.state import CaseState
-from engine.service.ports import CaseChange, StoredCase, VersionConflict
+from engine.service.ports import CaseChange, IdempotentAnswer, StoredCase, VersionConflict
 
 CASES = cast(Table, CaseRow.__table__)
 EVENTS = cast(Table, EventRow.__table__)
@@ -108,6 +108,14 @@ def _idempotency(conn: Connection, changes: Sequence[CaseChange]) -> None:
     answers = [vars_of(ch.idempotency) for ch in changes if ch.idempotency is not None]
     if answers:
         conn.execute(insert(IDEMPOTENCY), answers)
+
+
+def save_answer(conn: Connection, answer: IdempotentAnswer) -> bool:
+    """Insert one idempotent answer; False (nothing written) when the key is taken (on PostgreSQL
+    after the transaction that took it has finished)."""
+    stmt = postgresql_insert(IDEMPOTENCY) if conn.dialect.name == "postgresql" else sqlite_insert(IDEMPOTENCY)
+    inserted = conn.execute(stmt.on_conflict_do_nothing().returning(IDEMPOTENCY.c.key), vars_of(answer)).first()
+    return inserted is not None
 
 
 def _persons(conn: Connection, changes: Sequence[CaseChange]) -> None:
