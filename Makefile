@@ -18,8 +18,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
+# make run PORT=8080 ARGS="--workers 2"  (PORT also as an environment variable; ARGS: any of `engine run`'s)
 run: $(STAMP)
-	$(BIN)/python -m engine run
+	$(BIN)/python -m engine run $(if $(PORT),--port $(PORT)) $(ARGS)
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q

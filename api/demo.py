@@ -139,14 +139,33 @@ def demo_tokens(auth: Authenticator) -> list[tuple[DemoClient, str]]:
 
 def web_passwords(app: Any, key_dir: Path) -> dict[str, str]:
     """The demo web-page passwords, created now (not at the first visit to /logga-in) so the start
-    banner can show them; {} when the pages use an external IdP or the file is gone."""
+    banner can show them; {} when demo accounts or local accounts are off (WEB_DEMO_ACCOUNTS,
+    WEB_LOCAL_ACCOUNTS: a file left from an earlier start names accounts that cannot sign in) or
+    the file is gone. Only accounts that exist are shown."""
     web = getattr(app.state, "web", None)
-    if web is not None:
-        from api.pages.signin import seed_demo_accounts
+    if web is None or not web.settings.web_demo_accounts or not web.settings.web_local_accounts:
+        return {}
+    from api.pages.signin import seed_demo_accounts
 
-        seed_demo_accounts(web)
+    seed_demo_accounts(web)
     path = key_dir / WEB_PASSWORDS_FILE
     if not path.exists():
         return {}
     plain = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in plain.items()} if isinstance(plain, dict) else {}
+    if not isinstance(plain, dict):
+        return {}
+    return {str(k): str(v) for k, v in plain.items() if web.accounts.get(str(k)) is not None}
+
+
+def demo_token(settings: Any, user_id: str) -> str:
+    """A bearer token (DEMO_TOKEN_TTL) for one demo user or party system, signed with the embedded
+    keys (`python -m engine token <user-id>`). ValueError for an unknown id or without embedded keys."""
+    from api.auth import build_authenticator
+
+    ident = next((i for i in DEMO_IDENTITIES if i.client_id == user_id), None)
+    if ident is None:
+        known = ", ".join(i.client_id for i in DEMO_IDENTITIES)
+        raise ValueError(f"okänd demoanvändare / unknown demo user {user_id!r}; finns: {known}")
+    if getattr(settings, "jwks_url", None):
+        raise ValueError("tokens utfärdas av identitetsleverantören (JWKS_URL): inga inbäddade nycklar")
+    return build_authenticator(settings).issue(ident, ttl=DEMO_TOKEN_TTL)

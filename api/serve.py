@@ -45,7 +45,7 @@ def serve(
     settings = get_settings()
     parsed = urlparse(settings.base_url)
     host = host or parsed.hostname or "127.0.0.1"
-    port = port or parsed.port or 8000
+    port = port or settings.port or parsed.port or 8000
     workers = workers or settings.web_workers
     base = f"http://{host}:{port}"
 

@@ -47,6 +47,19 @@ def _run(args: argparse.Namespace) -> int:
     )
 
 
+def _token(args: argparse.Namespace) -> int:
+    """A bearer token for a demo user (embedded keys only), e.g. the auditor's or the förbund admin's."""
+    from api.demo import demo_token
+    from engine.settings import get_settings
+
+    try:
+        print(demo_token(get_settings(), args.user_id))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description="insats: FINSAM-processmotor")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,12 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="starta tjänsten: migrera, läs in definitioner, demodata, tokens, webbprocesser")
     p.add_argument("--host", default=None, help="standard: från BASE_URL (127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="standard: från BASE_URL (8000)")
+    p.add_argument("--port", type=int, default=None, help="standard: PORT, annars från BASE_URL (8000)")
     p.add_argument("--no-demo", action="store_true", help="skapa ingen demodata")
     p.add_argument("--workers", type=int, default=None, help="webbprocesser (standard: WEB_WORKERS, 1)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument("--no-access-log", action="store_true", help="ingen rad per anrop")
     p.set_defaults(func=_run)
+
+    p = sub.add_parser("token", help="skriv ut en bearer-token för en demoanvändare (inbäddade nycklar)")
+    p.add_argument("user_id", help="t.ex. ida.auditor, forbund.admin, kommun-system")
+    p.set_defaults(func=_token)
     return parser
 
 

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     key_dir: Path = Path("var/keys")
     base_url: str = "http://127.0.0.1:8000"
+    port: int | None = None
+    """PORT: where `engine run` listens (`--port` wins; default: BASE_URL's port, 8000)."""
     timezone: str = "Europe/Stockholm"
     sync_definitions: bool = True
     """Load definitions/*.yaml as published versions when the services start."""

@@ -428,7 +428,7 @@ class _Tables:
     persons: dict[str, PersonRecord] = dataclasses.field(default_factory=dict)
     events: list[EventRecord] = dataclasses.field(default_factory=list)
     tasks: dict[Key, TaskRecord] = dataclasses.field(default_factory=dict)
-    timers: dict[Key, tuple[datetime, datetime | None]] = dataclasses.field(default_factory=dict)
+    timers: dict[Key, tuple[datetime, datetime | None, str | None]] = dataclasses.field(default_factory=dict)
     outbox: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     access_log: list[AccessEntry] = dataclasses.field(default_factory=list)
     idempotency: dict[Key, IdempotentAnswer] = dataclasses.field(default_factory=dict)
@@ -468,6 +468,11 @@ class FakeCaseUnit:
 
     def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None:
         return self.t.idempotency.get((caller, key))
+
+    def save_answer(self, answer: IdempotentAnswer) -> None:
+        if (answer.caller, answer.key) in self.t.idempotency:
+            raise TryAgain("Idempotency-Key stored meanwhile")
+        self.t.idempotency[(answer.caller, answer.key)] = answer
 
     def events(self, case_id: str, limit: int, offset: int) -> tuple[list[EventRecord], int]:
         mine = sorted((e for e in self.t.events if e.case_id == case_id), key=lambda e: e.seq)
@@ -535,27 +540,28 @@ class FakeCaseUnit:
             for timer_id in ch.cancel_timers:
                 t.timers.pop((after.id, timer_id), None)
             for timer in ch.set_timers:
-                t.timers[(after.id, timer.id)] = (timer.at, None)
+                t.timers[(after.id, timer.id)] = (timer.at, None, None)
             t.access_log.extend(ch.access_log)
 
     def log_access(self, entries: Sequence[AccessEntry]) -> None:
         self.t.access_log.extend(entries)
 
-    def claim_due_timers(self, now: datetime, batch: int, until: datetime) -> list[Key]:
-        due = sorted((at, k) for k, (at, claimed) in self.t.timers.items() if at <= now and (claimed is None
-                     or claimed <= now))[:batch]  # fmt: skip
-        for at, k in due:
-            self.t.timers[k] = (at, until)
+    def claim_due_timers(self, now: datetime, batch: int, owner: str, at: datetime, until: datetime) -> list[Key]:
+        due = sorted((due_at, k) for k, (due_at, claimed, _) in self.t.timers.items() if due_at <= now
+                     and (claimed is None or claimed <= at))[:batch]  # fmt: skip
+        for due_at, k in due:
+            self.t.timers[k] = (due_at, until, owner)
         return [k for _, k in due]
 
-    def release_timers(self, keys: Sequence[Key]) -> None:
+    def release_timers(self, keys: Sequence[Key], owner: str) -> None:
         for k in keys:
-            if k in self.t.timers:
-                self.t.timers[k] = (self.t.timers[k][0], None)
+            if k in self.t.timers and self.t.timers[k][2] == owner:
+                self.t.timers[k] = (self.t.timers[k][0], None, None)
 
-    def delete_timers(self, keys: Sequence[Key]) -> None:
+    def delete_timers(self, keys: Sequence[Key], owner: str) -> None:
         for k in keys:
-            self.t.timers.pop(k, None)
+            if k in self.t.timers and self.t.timers[k][2] == owner:
+                del self.t.timers[k]
 
     def commit(self) -> None:
         if self._store.tables is not self._base:

@@ -12,9 +12,9 @@ from api.pages.web import (
     Csrf,
     PageError,
     PartyMe,
-    definition_of,
     execute_command,
     form_of,
+    labels_of,
     redirect,
     render,
     service_error_message,
@@ -41,22 +41,22 @@ def case_page(request: Request, me: PartyMe, case_id: str) -> Response:
         case = svc.cases.get_case(caller, case_id, purpose="GET /arenden/{case_id}")
     except ServiceError as exc:
         raise PageError(exc.status, exc.message) from None
-    d = definition_of(request, case.definition_id, case.definition_version)
+    d = labels_of(request, case.definition_id, case.definition_version)
     timeline: list[Any] = []
     if case.access in ("full", "case"):
         timeline = list(svc.cases.timeline(caller, case_id, limit=500, page=1, purpose="GET /arenden/{case_id}").items)
         timeline.reverse()
-    phase = d.phase_by_id.get(case.phase or "")
+    transitions = d["transitions"].get(case.phase or "", [])
     return render(
         request,
         "case.html",
         {
             "case": case,
-            "d": d,
-            "parties": {p.id: p.label for p in d.parties},
-            "who": {**{p.id: p.label for p in d.parties}, **{r.id: r.label for r in d.roles}},
-            "phases": {p.id: p.label for p in d.phases},
-            "transitions": phase.transitions if phase is not None and case.access != "tasks" else [],
+            "definition_name": d["name"],
+            "parties": d["parties"],
+            "who": {**d["parties"], **d["roles"]},
+            "phases": d["phases"],
+            "transitions": transitions if case.access != "tasks" else [],
             "timeline": timeline,
             "today": today_of(request),
             "mine": {t.task_id for t in case.tasks if t.party == me.party or t.responsible in me.roles},

@@ -9,7 +9,7 @@ from api.pages import labels as L
 from api.pages.stats import bar_chart
 from api.pages.web import (
     AdminMe,
-    definition_of,
+    phase_labels,
     render,
     services_of,
     today_of,
@@ -45,11 +45,7 @@ def statistics(
         chosen_period = parse_period(label)
     report = svc.reports.finsam(me.caller(), chosen_period, threshold, chosen)
     fu = web_of(request).overview.follow_up(me.caller(), chosen)
-    phases: dict[str, str] = {}
-    for did in [chosen] if chosen else ids:
-        versions = [v.version for v in svc.definitions.list() if v.id == did]
-        for p in definition_of(request, did, max(versions)).phases:
-            phases.setdefault(p.id, p.label)
+    phases = phase_labels(request, chosen or None)
     by_phase = suppress_group({**fu.by_phase, "total": fu.active}, threshold)
     phase_rows = [(phases.get(k, k), by_phase[k]) for k in sorted(fu.by_phase, key=lambda k: -fu.by_phase[k])]
     outcome_rows = [(L.OUTCOMES.get(k, k), v) for k, v in report.total.ended_by_outcome.items() if k != "total"]

@@ -21,7 +21,6 @@ from api.pages.session import Session, SessionCodec
 from engine.core import commands as c
 from engine.core.decide import local_date
 from engine.core.definition import Definition
-from engine.core.loader import loads
 from engine.service.accounts import AccountOut, AccountService
 from engine.service.errors import ServiceError
 from engine.service.overview import OverviewService
@@ -56,7 +55,6 @@ class Web:
     settings: Settings
     key_dir: Path
     demo_checked: bool = False
-    labels_cache: dict[tuple[str, int], Definition] = field(default_factory=dict)
     http: Any = None
     """httpx.Client for the OIDC provider (tests put a fake IdP behind a MockTransport)."""
     oidc_meta: dict[str, Any] | None = None
@@ -175,23 +173,26 @@ def service_error_message(exc: ServiceError) -> str:
 
 
 def definition_of(request: Request, definition_id: str, version: int) -> Definition:
-    web = web_of(request)
-    key = (definition_id, version)
-    if key not in web.labels_cache:
-        detail = services_of(request).definitions.get(definition_id, version)
-        web.labels_cache[key] = loads(detail.yaml, f"{definition_id}@{version}")
-    return web.labels_cache[key]
+    """The parsed definition, for the editor alone (it draws and simulates the whole process);
+    every other page reads the labels stored with the row (`labels_of`)."""
+    parsed: Definition = services_of(request).definitions.parsed(definition_id, version)
+    return parsed
 
 
-def phase_labels(request: Request) -> dict[str, str]:
-    """Phase id → label over the newest version of each definition (for the inbox)."""
+def labels_of(request: Request, definition_id: str, version: int) -> dict[str, Any]:
+    """The labels stored with that version (`stored_labels`): no definition is parsed to show a page."""
+    labels: dict[str, Any] = services_of(request).definitions.labels(definition_id, version)
+    return labels
+
+
+def phase_labels(request: Request, only: str | None = None) -> dict[str, str]:
+    """Phase id → label over the newest version of each definition (or of `only`), from the labels
+    stored with the rows (issue 13: a 10,000-phase definition must not be parsed for an inbox)."""
     out: dict[str, str] = {}
-    latest: dict[str, int] = {}
-    for d in services_of(request).definitions.list():
-        latest[d.id] = max(latest.get(d.id, 0), d.version)
-    for did, version in latest.items():
-        for p in definition_of(request, did, version).phases:
-            out.setdefault(p.id, p.label)
+    for did, labels in sorted(services_of(request).definitions.latest_labels().items()):
+        if only is None or did == only:
+            for pid, label in labels.get("phases", {}).items():
+                out.setdefault(pid, label)
     return out
 
 

@@ -391,5 +391,7 @@ def protected_identity(
     idempotency_key: IdempotencyKey = None,
     body: Annotated[ProtectedIdentityCreate | None, Body()] = None,
 ) -> CaseOut:
-    out = services.cases.set_protected_identity(caller, case_id, expected_version=version)
+    out = services.cases.set_protected_identity(
+        caller, case_id, expected_version=version, idempotency_key=idempotency_key
+    )
     return _with_etag(out, response)

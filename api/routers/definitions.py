@@ -113,7 +113,9 @@ async def upload(
     from starlette.concurrency import run_in_threadpool
 
     try:
-        out: DefinitionOut = await run_in_threadpool(services.definitions.upload, caller, text)
+        out: DefinitionOut = await run_in_threadpool(
+            services.definitions.upload, caller, text, idempotency_key=idempotency_key
+        )
     except UNREADABLE as exc:
         raise unreadable_definition(exc) from exc
     return out
@@ -156,7 +158,9 @@ def publish(
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> DefinitionOut:
-    return services.definitions.publish(caller, definition_id, version)  # type: ignore[no-any-return]
+    return services.definitions.publish(  # type: ignore[no-any-return]
+        caller, definition_id, version, idempotency_key=idempotency_key
+    )
 
 
 @router.post(
@@ -186,7 +190,9 @@ def simulate(
         late=dict(body.late),
         contact_every=body.contact_every,
     )
-    return services.definitions.simulate(definition_id, body.version, opts)  # type: ignore[no-any-return]
+    return services.definitions.simulate(  # type: ignore[no-any-return]
+        definition_id, body.version, opts, caller=caller, idempotency_key=idempotency_key
+    )
 
 
 @router.post(
@@ -204,5 +210,11 @@ def migrate(
     idempotency_key: IdempotencyKey = None,
 ) -> MigrationReport:
     return services.definitions.migrate(  # type: ignore[no-any-return]
-        caller, definition_id, body.from_version, body.to_version, dict(body.phase_map), dry_run=body.dry_run
+        caller,
+        definition_id,
+        body.from_version,
+        body.to_version,
+        dict(body.phase_map),
+        dry_run=body.dry_run,
+        idempotency_key=idempotency_key,
     )

@@ -40,7 +40,10 @@ def api_info(request: Request) -> ApiInfo:
     response_model=TokenPublic,
     summary="Hämta token (client credentials) / get a token",
     description="OAuth 2 client-credentials grant for the embedded default's party-system clients. "
-    "Send `application/x-www-form-urlencoded` with grant_type=client_credentials, client_id, client_secret.",
+    "Send `application/x-www-form-urlencoded` with grant_type=client_credentials, client_id, client_secret. "
+    "`Idempotency-Key` does not apply (OAuth 2, RFC 6749 §4.4): each request issues a fresh token and "
+    "a token is never stored to be replayed; a key sent is ignored.",
+    openapi_extra={"x-idempotency": "not-applicable: OAuth 2 token endpoint; every call issues a new token"},
     responses=problem_responses(400, 401, 429),
 )
 def token(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CurrentCaller, IdempotencyKey, Purpose, ServicesDep
+from api.deps import CurrentCaller, Purpose, ServicesDep
 from api.problems import problem_responses
 from api.routing import CheckedRoute
 from api.schemas import PersonSearch
@@ -17,6 +17,10 @@ router = APIRouter(tags=["persons"], route_class=CheckedRoute)
     "/persons/search",
     response_model=CaseList,
     summary="Sök ärenden på personnummer / search by personnummer",
+    description="A read sent as POST so the personnummer stays out of the URL. `Idempotency-Key` does "
+    "not apply: a search changes nothing, so repeating it is safe, and its answer (personal data) is "
+    "never stored; a key sent is ignored.",
+    openapi_extra={"x-idempotency": "not-applicable: a read; nothing to act on twice, no answer stored"},
     responses=problem_responses(401, 403, 422),
 )
 def search(
@@ -24,7 +28,6 @@ def search(
     caller: CurrentCaller,
     services: ServicesDep,
     purpose: Purpose,
-    idempotency_key: IdempotencyKey = None,
 ) -> CaseList:
     result = services.cases.search_person(caller, body.personnummer, purpose=purpose)
     return CaseList(items=result)

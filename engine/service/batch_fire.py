@@ -6,7 +6,8 @@
 2. `decide(FireTimer)` runs in memory for each timer, several timers of one case in sequence, each
    on the state the previous one left, exactly as consecutive commands would;
 3. every change goes to one `append(changes)` (a single command is the same call with a list of
-   one), then the timers that are done are deleted and the others released.
+   one), then the timers that are done are deleted and the others released, both only while the
+   claim is still `owner`'s (a sweep whose lease ran out must not touch another sweep's claim).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def fire_batch(
     definitions: DefinitionCache,
     done_codes: Collection[str],
     *,
+    owner: str,
     caller: Caller = SYSTEM,
 ) -> BatchOutcome:
     """Fire the claimed timers (in the order given) inside the caller's unit; nothing is committed
@@ -85,8 +87,8 @@ def fire_batch(
             continue
         changes += mine
     unit.append(changes)
-    unit.delete_timers(out.dropped)  # after every firing of its case
-    unit.release_timers(out.released)
+    unit.delete_timers(out.dropped, owner)  # after every firing of its case; only while still ours
+    unit.release_timers(out.released, owner)
     return out
 
 

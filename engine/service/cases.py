@@ -45,9 +45,11 @@ class CaseService:
     ) -> CaseOut:
         return self._commands.execute(caller, case_id, command, expected_version, idempotency_key)
 
-    def set_protected_identity(self, caller: Caller, case_id: str, expected_version: int | None = None) -> CaseOut:
+    def set_protected_identity(
+        self, caller: Caller, case_id: str, expected_version: int | None = None, idempotency_key: str | None = None
+    ) -> CaseOut:
         """Skyddade personuppgifter: name and personnummer go at once, from every case of the person."""
-        return self._commands.execute(caller, case_id, c.ProtectIdentity(), expected_version)
+        return self._commands.execute(caller, case_id, c.ProtectIdentity(), expected_version, idempotency_key)
 
     # --- reads -----------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import io
 import threading
 from collections.abc import Callable
@@ -20,12 +21,15 @@ from engine.core.simulation import SimulationError, SimulationOptions, agenda, s
 from engine.service.access import Caller, require_admin
 from engine.service.changes import restated
 from engine.service.errors import ServiceError, not_found
+from engine.service.idempotency import check_key, once
 from engine.service.ports import (
     CaseChange,
     CaseStore,
+    CaseUnit,
     DefinitionRecord,
     DefinitionRows,
     DefinitionStore,
+    DefinitionUnit,
     VersionConflict,
 )
 from engine.service.views import (
@@ -75,6 +79,19 @@ class DefinitionCache:
         return self.get(ctx, definition_id, version)
 
 
+def stored_labels(d: Definition) -> dict[str, Any]:
+    """What the pages show of a definition, as plain JSON stored with its row: `Definition.labels()`
+    (id → label for phases, tasks, parties, roles, facts), its name, and each phase's transitions
+    (`to`, `label`: the buttons of a case page)."""
+    transitions = {p.id: [{"to": t.to, "label": t.label} for t in p.transitions] for p in d.phases}
+    return {**d.labels(), "name": d.name, "transitions": transitions}
+
+
+def empty_labels(definition_id: str) -> dict[str, Any]:
+    return {"phases": {}, "tasks": {}, "parties": {}, "roles": {}, "facts": {}, "name": definition_id,
+            "transitions": {}}  # fmt: skip
+
+
 def problem_details(problems: list[Problem]) -> dict[str, Any]:
     return {"problems": [{"line": p.line, "message": p.message, "path": p.path} for p in problems]}
 
@@ -122,6 +139,25 @@ class DefinitionService:
                 **_out(row).model_dump(), yaml=row.yaml, definition=parsed.model_dump(mode="json", exclude_none=True)
             )
 
+    def parsed(self, definition_id: str, version: int) -> Definition:
+        """The parsed version (cached): for the editor and simulation, never for showing labels."""
+        with self._store.unit() as unit:
+            return self.cache.get(unit, definition_id, version)
+
+    def labels(self, definition_id: str, version: int) -> dict[str, Any]:
+        """The stored labels of one version (`stored_labels`), read without parsing its YAML;
+        empty maps for a row stored without them."""
+        with self._store.unit() as unit:
+            found = unit.labels(definition_id, version)
+            if found is None and unit.get(definition_id, version) is None:
+                raise not_found(f"Definitionen {definition_id}@{version}")
+        return found or empty_labels(definition_id)
+
+    def latest_labels(self) -> dict[str, dict[str, Any]]:
+        """Per definition id, the stored labels of its newest version (no YAML parsed)."""
+        with self._store.unit() as unit:
+            return unit.latest_labels()
+
     # --- writing -------------------------------------------------------------------------
 
     def sync_from_dir(self, directory: str | Path, created_by: str = "system") -> builtins.list[str]:
@@ -137,6 +173,7 @@ class DefinitionService:
                     DefinitionRecord(
                         id=definition.id, version=definition.version, name=definition.name, yaml=text,
                         published=True, created_at=self._clock(), created_by=created_by,
+                        labels=stored_labels(definition),
                     )
                 )  # fmt: skip
                 unit.commit()
@@ -144,9 +181,13 @@ class DefinitionService:
                     added.append(definition.key)
         return added
 
-    def upload(self, caller: Caller, yaml_text: str, file: str = "definition.yaml") -> DefinitionOut:
-        """Validate and store a new (unpublished) version: last + 1, or the file's version if higher."""
+    def upload(
+        self, caller: Caller, yaml_text: str, file: str = "definition.yaml", idempotency_key: str | None = None
+    ) -> DefinitionOut:
+        """Validate and store a new (unpublished) version: last + 1, or the file's version if higher.
+        With `idempotency_key`, a retry of the same upload returns the first answer (one version)."""
         require_admin(caller)
+        check_key(idempotency_key)
         try:
             parsed = loads(yaml_text, file)
         except DefinitionError as exc:
@@ -155,49 +196,75 @@ class DefinitionService:
                 f"Definitionen har {len(exc.problems)} fel",
                 details=problem_details(exc.problems),
             ) from None
-        with self._store.unit() as unit:
+
+        def store(unit: DefinitionUnit) -> DefinitionOut:
             last = unit.max_version(parsed.id) or 0
             version = max(last + 1, parsed.version)
             text = yaml_text if version == parsed.version else _with_version(yaml_text, version)
             parse_yaml(text, file)  # still YAML
             row = DefinitionRecord(
                 id=parsed.id, version=version, name=parsed.name, yaml=text, published=False,
-                created_at=self._clock(), created_by=caller.user_id,
+                created_at=self._clock(), created_by=caller.user_id, labels=stored_labels(parsed),
             )  # fmt: skip
             if not unit.add(row):
                 raise ServiceError(
                     "definition_exists", f"Version {version} av {parsed.id} laddades upp samtidigt; försök igen"
                 )
-            unit.commit()
             return _out(row)
 
-    def publish(self, caller: Caller, definition_id: str, version: int) -> DefinitionOut:
+        request = {"op": "upload_definition", "yaml": yaml_text}
+        return once(self._store.unit, caller.user_id, idempotency_key, request, DefinitionOut, 201, self._clock, store)
+
+    def publish(
+        self, caller: Caller, definition_id: str, version: int, idempotency_key: str | None = None
+    ) -> DefinitionOut:
         require_admin(caller)
-        with self._store.unit() as unit:
+
+        def publish(unit: DefinitionUnit) -> DefinitionOut:
             row = unit.publish(definition_id, version)
             if row is None:
                 raise not_found(f"Definitionen {definition_id}@{version}")
-            unit.commit()
             return _out(row)
 
-    def simulate(self, definition_id: str, version: int | None, options: SimulationOptions) -> SimulationOut:
-        with self._store.unit() as unit:
-            if version is None:
-                version = unit.max_version(definition_id)
-                if version is None:
+        request = {"op": "publish_definition", "id": definition_id, "version": version}
+        return once(self._store.unit, caller.user_id, idempotency_key, request, DefinitionOut, 200, self._clock,
+                    publish)  # fmt: skip
+
+    def simulate(
+        self,
+        definition_id: str,
+        version: int | None,
+        options: SimulationOptions,
+        caller: Caller | None = None,
+        idempotency_key: str | None = None,
+    ) -> SimulationOut:
+        """A dated agenda for a case that follows `options`; changes nothing. With a caller and
+        `idempotency_key`, a retry returns the first answer (as every POST of the API)."""
+
+        def run(unit: DefinitionUnit) -> SimulationOut:
+            chosen = version
+            if chosen is None:
+                chosen = unit.max_version(definition_id)
+                if chosen is None:
                     raise not_found(f"Definitionen {definition_id}")
-            d = self.cache.get(unit, definition_id, version)
-        try:
-            result = simulate(d, options)
-        except SimulationError as exc:
-            raise ServiceError(exc.code, str(exc), status=422) from None
-        return SimulationOut(
-            definition_id=d.id,
-            definition_version=d.version,
-            commands=result.commands,
-            closed_on=result.state.closed_on,
-            lines=[AgendaLineOut(day=line.day, who=line.who, what=line.what) for line in agenda(d, result)],
-        )
+            d = self.cache.get(unit, definition_id, chosen)
+            try:
+                result = simulate(d, options)
+            except SimulationError as exc:
+                raise ServiceError(exc.code, str(exc), status=422) from None
+            return SimulationOut(
+                definition_id=d.id,
+                definition_version=d.version,
+                commands=result.commands,
+                closed_on=result.state.closed_on,
+                lines=[AgendaLineOut(day=line.day, who=line.who, what=line.what) for line in agenda(d, result)],
+            )
+
+        key = idempotency_key if caller is not None else None
+        request = {"op": "simulate_definition", "id": definition_id, "version": version,
+                   "options": dataclasses.asdict(options)}  # fmt: skip
+        who = caller.user_id if caller is not None else ""
+        return once(self._store.unit, who, key, request, SimulationOut, 200, self._clock, run)
 
     def migrate(
         self,
@@ -207,63 +274,76 @@ class DefinitionService:
         to_version: int,
         phase_map: dict[str, str] | None = None,
         dry_run: bool = True,
+        idempotency_key: str | None = None,
     ) -> MigrationReport:
         """Move running cases to another version. Cases that cannot be mapped are reported, not changed;
-        the migrated ones are one `append` of `CaseMigrated` changes."""
+        the migrated ones are one `append` of `CaseMigrated` changes. With `idempotency_key` a retry
+        returns the first report and migrates nothing more."""
         require_admin(caller)
         phase_map = phase_map or {}
-        with self._cases.unit() as unit:
-            old = self.cache.get(unit, definition_id, from_version)
-            new = self.cache.get(unit, definition_id, to_version)
-            unknown = [p for p in phase_map.values() if p not in new.phase_by_id]
-            if unknown:
-                raise ServiceError(
-                    "migration_invalid",
-                    "Fasmappningen pekar på faser som inte finns i den nya versionen: " + ", ".join(unknown),
-                    details={"phases": unknown},
-                )
-            now = self._clock()
-            out: builtins.list[MigrationCaseOut] = []
-            changes: builtins.list[CaseChange] = []
-            for row in unit.cases_on(definition_id, from_version, "active"):
-                state = row.state
-                outcome = migrate_state(old, new, state, phase_map)
-                if outcome.state is None:
-                    out.append(
-                        MigrationCaseOut(
-                            case_id=row.id, status="unmappable", from_phase=state.phase, problems=list(outcome.problems)
-                        )
-                    )
-                    continue
+        request = {"op": "migrate_cases", "id": definition_id, "from": from_version, "to": to_version,
+                   "phase_map": phase_map, "dry_run": dry_run}  # fmt: skip
+
+        def run(unit: CaseUnit) -> MigrationReport:
+            return self._migrate(unit, caller, definition_id, from_version, to_version, phase_map, dry_run)
+
+        return once(self._cases.unit, caller.user_id, idempotency_key, request, MigrationReport, 200, self._clock,
+                    run)  # fmt: skip
+
+    def _migrate(
+        self, unit: CaseUnit, caller: Caller, definition_id: str, from_version: int, to_version: int,
+        phase_map: dict[str, str], dry_run: bool,
+    ) -> MigrationReport:  # fmt: skip
+        old = self.cache.get(unit, definition_id, from_version)
+        new = self.cache.get(unit, definition_id, to_version)
+        unknown = [p for p in phase_map.values() if p not in new.phase_by_id]
+        if unknown:
+            raise ServiceError(
+                "migration_invalid",
+                "Fasmappningen pekar på faser som inte finns i den nya versionen: " + ", ".join(unknown),
+                details={"phases": unknown},
+            )
+        now = self._clock()
+        out: builtins.list[MigrationCaseOut] = []
+        changes: builtins.list[CaseChange] = []
+        for row in unit.cases_on(definition_id, from_version, "active"):
+            state = row.state
+            outcome = migrate_state(old, new, state, phase_map)
+            if outcome.state is None:
                 out.append(
                     MigrationCaseOut(
-                        case_id=row.id,
-                        status="would_migrate" if dry_run else "migrated",
-                        from_phase=state.phase,
-                        to_phase=outcome.state.phase,
-                        notes=list(outcome.notes),
+                        case_id=row.id, status="unmappable", from_phase=state.phase, problems=list(outcome.problems)
                     )
                 )
-                data = {"from": old.key, "to": new.key, "from_phase": state.phase, "to_phase": outcome.state.phase,
-                        "actor": caller.user_id}  # fmt: skip
-                changes.append(restated(row, outcome.state, now, caller.user_id, [Event("CaseMigrated", now, data)]))
-            if not dry_run:
-                try:
-                    unit.append(changes)
-                except VersionConflict as exc:
-                    raise ServiceError(
-                        "version_conflict", f"Ärendet {exc.case_id} ändrades under migreringen; försök igen"
-                    ) from None
-                unit.commit()
-            return MigrationReport(
-                definition_id=definition_id,
-                from_version=from_version,
-                to_version=to_version,
-                dry_run=dry_run,
-                cases=out,
-                migrated=sum(1 for c in out if c.status in ("migrated", "would_migrate")),
-                unmappable=sum(1 for c in out if c.status == "unmappable"),
+                continue
+            out.append(
+                MigrationCaseOut(
+                    case_id=row.id,
+                    status="would_migrate" if dry_run else "migrated",
+                    from_phase=state.phase,
+                    to_phase=outcome.state.phase,
+                    notes=list(outcome.notes),
+                )
             )
+            data = {"from": old.key, "to": new.key, "from_phase": state.phase, "to_phase": outcome.state.phase,
+                    "actor": caller.user_id}  # fmt: skip
+            changes.append(restated(row, outcome.state, now, caller.user_id, [Event("CaseMigrated", now, data)]))
+        if not dry_run:
+            try:
+                unit.append(changes)
+            except VersionConflict as exc:
+                raise ServiceError(
+                    "version_conflict", f"Ärendet {exc.case_id} ändrades under migreringen; försök igen"
+                ) from None
+        return MigrationReport(
+            definition_id=definition_id,
+            from_version=from_version,
+            to_version=to_version,
+            dry_run=dry_run,
+            cases=out,
+            migrated=sum(1 for c in out if c.status in ("migrated", "would_migrate")),
+            unmappable=sum(1 for c in out if c.status == "unmappable"),
+        )
 
 
 def _out(row: DefinitionRecord) -> DefinitionOut:

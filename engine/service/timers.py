@@ -1,7 +1,8 @@
 """The timer sweep: the database decides what is due; each due timer fires exactly once.
 
-1. Claim: one short transaction marks a batch of due, unclaimed timers with a lease
-   (`claimed_until`). On PostgreSQL the batch is chosen with `FOR UPDATE SKIP LOCKED`, so
+1. Claim: one short transaction marks a batch of due, unclaimed timers with the sweep's owner
+   token and a lease (`claimed_until`) read from the clock at that claim, so a late batch of a
+   long sweep is as well covered as the first. On PostgreSQL the batch is chosen with `FOR UPDATE SKIP LOCKED`, so
    concurrent workers take disjoint batches without waiting for each other; SQLite has one
    writer at a time (BEGIN IMMEDIATE), which gives the same guarantee.
 2. Fire: one unit of work locks the batch's cases, runs `FireTimer` through the pure core for
@@ -11,11 +12,14 @@
    worst it is rejected (`timer_not_active`), which counts as done. Should the batch fail as a
    whole, its cases are fired one unit per case, through the same function.
 3. A worker that dies after claiming leaves the lease to expire; the next sweep takes the timers.
+   Releasing and deleting are `WHERE owner = <this sweep>`: a sweep whose lease ran out while it
+   worked cannot wipe the claim another sweep has taken since (issue 13).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,36 +50,46 @@ class SweepStats:
     errors: list[str] = field(default_factory=list)
 
 
+def new_owner_token() -> str:
+    """A token for one sweep: what its claims record and its releases and deletes check."""
+    return "sweep-" + secrets.token_hex(8)
+
+
 def claim_due_timers(
-    services: Services, now: datetime, batch: int = 500, lease: timedelta = LEASE
+    services: Services, now: datetime, batch: int = 500, lease: timedelta = LEASE, *, owner: str
 ) -> list[tuple[str, str]]:
-    """Mark up to `batch` due timers as ours until `now + lease`; returns (case_id, timer_id)."""
+    """Mark up to `batch` timers due at `now` as `owner`'s for `lease` from the clock as it reads
+    now (never from a time read earlier: a lease must not have ended when it is taken); returns
+    (case_id, timer_id)."""
+    at = max(now, services.clock())
     with services.case_store.unit() as unit:
-        claimed = unit.claim_due_timers(now, batch, now + lease)
+        claimed = unit.claim_due_timers(now, batch, owner, at, at + lease)
         unit.commit()
     return claimed
 
 
 def fire_case_timers(
-    services: Services, case_id: str, timer_ids: list[str], now: datetime, stats: SweepStats,
+    services: Services, case_id: str, timer_ids: list[str], owner: str, stats: SweepStats,
     on_fired: FireHook | None = None,
 ) -> None:
     """All claimed timers of one case in one unit of work, oldest first."""
-    _fire(services, [(case_id, t) for t in timer_ids], now, stats, on_fired)
+    _fire(services, [(case_id, t) for t in timer_ids], owner, stats, on_fired)
 
 
 def _fire(
-    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    services: Services, claimed: list[tuple[str, str]], owner: str, stats: SweepStats,
     on_fired: FireHook | None,
 ) -> None:
     try:
         with services.case_store.unit() as unit:
-            outcome = fire_batch(unit, claimed, services.clock(), services.definitions.cache, DONE_CODES)
+            outcome = fire_batch(
+                unit, claimed, services.clock(), services.definitions.cache, DONE_CODES, owner=owner
+            )
             unit.commit()
     except (VersionConflict, TryAgain):
         # Someone else changed a case meanwhile: nothing of ours was written; try next sweep.
         with services.case_store.unit() as unit:
-            unit.release_timers(claimed)
+            unit.release_timers(claimed, owner)
             unit.commit()
         stats.released += len(claimed)
         return
@@ -91,7 +105,7 @@ def _fire(
 
 
 def fire_claimed(
-    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    services: Services, claimed: list[tuple[str, str]], owner: str, stats: SweepStats,
     on_fired: FireHook | None = None,
 ) -> None:
     """The claimed batch in one unit of work; if that fails as a whole, one unit per case (the same
@@ -99,14 +113,14 @@ def fire_claimed(
     if not claimed:
         return
     try:
-        _fire(services, claimed, now, stats, on_fired)
+        _fire(services, claimed, owner, stats, on_fired)
     except Exception:
         log.exception("timer sweep: batch of %d failed; firing case by case", len(claimed))
-        fire_by_case(services, claimed, now, stats, on_fired)
+        fire_by_case(services, claimed, owner, stats, on_fired)
 
 
 def fire_by_case(
-    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    services: Services, claimed: list[tuple[str, str]], owner: str, stats: SweepStats,
     on_fired: FireHook | None = None,
 ) -> None:
     """One unit of work per case."""
@@ -115,7 +129,7 @@ def fire_by_case(
         by_case[case_id].append(timer_id)
     for case_id, timer_ids in by_case.items():
         try:
-            fire_case_timers(services, case_id, timer_ids, now, stats, on_fired)
+            fire_case_timers(services, case_id, timer_ids, owner, stats, on_fired)
         except Exception as exc:  # one broken case must not stop the others
             log.exception("timer sweep: case %s failed", case_id)
             stats.errors.append(f"{case_id}: {type(exc).__name__}")
@@ -131,20 +145,23 @@ def sweep_due_timers(
     stats: SweepStats | None = None,
     on_fired: FireHook | None = None,
     batched: bool = True,
+    owner: str | None = None,
 ) -> int:
     """Fire every timer due at `now` (default: the services' clock); returns how many fired.
-    `batched=False` fires one unit of work per case (the same path, one case per list)."""
+    `batched=False` fires one unit of work per case (the same path, one case per list). Each batch
+    is claimed for `lease` from the clock at its claim, under this sweep's `owner` token."""
     now = now or services.clock()
+    owner = owner or new_owner_token()
     stats = stats if stats is not None else SweepStats()
     batches = 0
     while max_batches is None or batches < max_batches:
-        claimed = claim_due_timers(services, now, batch, lease)
+        claimed = claim_due_timers(services, now, batch, lease, owner=owner)
         batches += 1
         stats.claimed += len(claimed)
         if batched:
-            fire_claimed(services, claimed, now, stats, on_fired)
+            fire_claimed(services, claimed, owner, stats, on_fired)
         else:
-            fire_by_case(services, claimed, now, stats, on_fired)
+            fire_by_case(services, claimed, owner, stats, on_fired)
         if len(claimed) < batch:
             break
     return stats.fired

@@ -176,19 +176,19 @@ def test_batched_firing_leaves_what_one_by_one_firing_leaves(two_db_urls: tuple[
 
 def _sweep_in_step(svcs: list[Services], now: datetime, batch: int, stats: list[SweepStats]) -> None:
     while True:
-        claimed = claim_due_timers(svcs[0], now, batch)
+        claimed = claim_due_timers(svcs[0], now, batch, owner="sweep-a")
         with svcs[1].uow() as uow:
             for case_id, timer_id in claimed:
                 uow.session.execute(
                     update(TimerRow)
                     .where(TimerRow.case_id == case_id, TimerRow.timer_id == timer_id)
-                    .values(claimed_until=now + LEASE)
+                    .values(claimed_until=now + LEASE, owner="sweep-a")
                 )
             uow.commit()
         for st in stats:
             st.claimed += len(claimed)
-        fire_claimed(svcs[0], claimed, now, stats[0])
-        fire_by_case(svcs[1], claimed, now, stats[1])
+        fire_claimed(svcs[0], claimed, "sweep-a", stats[0])
+        fire_by_case(svcs[1], claimed, "sweep-a", stats[1])
         if len(claimed) < batch:
             return
 

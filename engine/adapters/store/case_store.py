@@ -137,6 +137,10 @@ class SqlAlchemyCaseUnit:
         found = self._conn().execute(q).mappings().first()
         return None if found is None else IdempotentAnswer(**found)
 
+    def save_answer(self, answer: IdempotentAnswer) -> None:
+        if not writer.save_answer(self._conn(), answer):
+            raise TryAgain(f"Idempotency-Key {answer.key!r} stored meanwhile")
+
     def events(self, case_id: str, limit: int, offset: int) -> tuple[list[EventRecord], int]:
         conn = self._conn()
         total = conn.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.case_id == case_id)).scalar()
@@ -179,10 +183,11 @@ class SqlAlchemyCaseUnit:
 
     # --- timers --------------------------------------------------------------------------
 
-    def claim_due_timers(self, now: datetime, batch: int, until: datetime) -> list[Key]:
+    def claim_due_timers(self, now: datetime, batch: int, owner: str, at: datetime, until: datetime) -> list[Key]:
+        unclaimed = or_(TIMERS.c.claimed_until.is_(None), TIMERS.c.claimed_until <= at)
         due = (
             select(TIMERS.c.case_id, TIMERS.c.timer_id)
-            .where(TIMERS.c.due_at <= now, or_(TIMERS.c.claimed_until.is_(None), TIMERS.c.claimed_until <= now))
+            .where(TIMERS.c.due_at <= now, unclaimed)
             .order_by(TIMERS.c.due_at)
             .limit(batch)
         )
@@ -191,19 +196,19 @@ class SqlAlchemyCaseUnit:
         claimed = list(
             self._conn().execute(
                 update(TIMERS)
-                .where(tuple_(TIMERS.c.case_id, TIMERS.c.timer_id).in_(due.scalar_subquery()))
-                .values(claimed_until=until)
+                .where(tuple_(TIMERS.c.case_id, TIMERS.c.timer_id).in_(due.scalar_subquery()), unclaimed)
+                .values(claimed_until=until, owner=owner)
                 .returning(TIMERS.c.case_id, TIMERS.c.timer_id, TIMERS.c.due_at)
             )
         )
         claimed.sort(key=lambda r: (r[2], r[0], r[1]))
         return [(r[0], r[1]) for r in claimed]
 
-    def release_timers(self, keys: Sequence[Key]) -> None:
-        writer.release_timers(self._conn(), keys)
+    def release_timers(self, keys: Sequence[Key], owner: str) -> None:
+        writer.release_timers(self._conn(), keys, owner)
 
-    def delete_timers(self, keys: Sequence[Key]) -> None:
-        writer.delete_timers(self._conn(), keys)
+    def delete_timers(self, keys: Sequence[Key], owner: str) -> None:
+        writer.delete_owned_timers(self._conn(), keys, owner)
 
     def commit(self) -> None:
         self.connection.commit()

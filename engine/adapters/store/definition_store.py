@@ -11,11 +11,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.adapters.store import writer
 from engine.adapters.store.models import DefinitionRow
-from engine.service.ports import DefinitionRecord
+from engine.service.ports import DefinitionRecord, IdempotentAnswer, TryAgain
 
 DEFINITIONS = cast(Table, DefinitionRow.__table__)
-_FIELDS = ("id", "version", "name", "yaml", "published", "created_at", "created_by")
+_FIELDS = ("id", "version", "name", "yaml", "published", "created_at", "created_by", "labels")
 
 
 def _session(ctx: object) -> Session | Connection:
@@ -61,6 +62,21 @@ class SqlAlchemyDefinitionUnit:
         found = self.session.execute(q).mappings().first()
         return None if found is None else _record(found)
 
+    def labels(self, definition_id: str, version: int) -> dict[str, Any] | None:
+        q = select(DEFINITIONS.c.labels).where(DEFINITIONS.c.id == definition_id, DEFINITIONS.c.version == version)
+        return cast(dict[str, Any] | None, self.session.execute(q).scalar())
+
+    def latest_labels(self) -> dict[str, dict[str, Any]]:
+        newest = (
+            select(DEFINITIONS.c.id, func.max(DEFINITIONS.c.version).label("version"))
+            .group_by(DEFINITIONS.c.id)
+            .subquery()
+        )
+        q = select(DEFINITIONS.c.id, DEFINITIONS.c.labels).join(
+            newest, (newest.c.id == DEFINITIONS.c.id) & (newest.c.version == DEFINITIONS.c.version)
+        )
+        return {did: labels for did, labels in self.session.execute(q) if labels is not None}
+
     def max_version(self, definition_id: str, *, published: bool = False) -> int | None:
         q = select(func.max(DEFINITIONS.c.version)).where(DEFINITIONS.c.id == definition_id)
         if published:
@@ -79,6 +95,15 @@ class SqlAlchemyDefinitionUnit:
         where = (DEFINITIONS.c.id == definition_id, DEFINITIONS.c.version == version)
         self.session.execute(update(DEFINITIONS).where(*where).values(published=True))
         return self.get(definition_id, version)
+
+    def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None:
+        t = writer.IDEMPOTENCY
+        found = self.session.execute(select(t).where(t.c.caller == caller, t.c.key == key)).mappings().first()
+        return None if found is None else IdempotentAnswer(**found)
+
+    def save_answer(self, answer: IdempotentAnswer) -> None:
+        if not writer.save_answer(self.session.connection(), answer):
+            raise TryAgain(f"Idempotency-Key {answer.key!r} stored meanwhile")
 
     def commit(self) -> None:
         self.session.commit()

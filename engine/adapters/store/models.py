@@ -50,6 +50,8 @@ class DefinitionRow(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What pages show for the definition's ids (`stored_labels`), so no read path parses it."""
 
 
 class PersonRow(Base):
@@ -158,6 +160,8 @@ class TimerRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     ref: Mapped[str | None] = mapped_column(String(120))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    """The sweep run whose claim `claimed_until` is: only it releases or deletes the row."""
 
 
 class OutboxRow(Base):

@@ -37,7 +37,7 @@ from engine.adapters.store.models import (
 from engine.core.decide import local_date
 from engine.core.events import Event
 from engine.core.state import CaseState
-from engine.service.ports import CaseChange, StoredCase, VersionConflict
+from engine.service.ports import CaseChange, IdempotentAnswer, StoredCase, VersionConflict
 
 CASES = cast(Table, CaseRow.__table__)
 EVENTS = cast(Table, EventRow.__table__)
@@ -62,7 +62,9 @@ _INSERT_EVENTS_RETURNING = insert(EVENTS).returning(EVENTS.c.id, sort_by_paramet
 TASK_COLUMNS = tuple(c.key for c in TASKS.columns if c.key not in ("case_id", "task_id"))
 _BY_TIMER_KEY = (TIMERS.c.case_id == bindparam("b_case"), TIMERS.c.timer_id == bindparam("b_timer"))
 _DELETE_TIMER = delete(TIMERS).where(*_BY_TIMER_KEY)
-_RELEASE_TIMER = update(TIMERS).where(*_BY_TIMER_KEY).values(claimed_until=None)
+_OWNED = TIMERS.c.owner == bindparam("b_owner")
+_DELETE_OWNED_TIMER = delete(TIMERS).where(*_BY_TIMER_KEY, _OWNED)
+_RELEASE_TIMER = update(TIMERS).where(*_BY_TIMER_KEY, _OWNED).values(claimed_until=None, owner=None)
 
 Key = tuple[str, str]
 
@@ -106,6 +108,14 @@ def _idempotency(conn: Connection, changes: Sequence[CaseChange]) -> None:
     answers = [vars_of(ch.idempotency) for ch in changes if ch.idempotency is not None]
     if answers:
         conn.execute(insert(IDEMPOTENCY), answers)
+
+
+def save_answer(conn: Connection, answer: IdempotentAnswer) -> bool:
+    """Insert one idempotent answer; False (nothing written) when the key is taken (on PostgreSQL
+    after the transaction that took it has finished)."""
+    stmt = postgresql_insert(IDEMPOTENCY) if conn.dialect.name == "postgresql" else sqlite_insert(IDEMPOTENCY)
+    inserted = conn.execute(stmt.on_conflict_do_nothing().returning(IDEMPOTENCY.c.key), vars_of(answer)).first()
+    return inserted is not None
 
 
 def _persons(conn: Connection, changes: Sequence[CaseChange]) -> None:
@@ -337,7 +347,7 @@ def _timer_rows(groups: list[list[CaseChange]]) -> tuple[list[Key], list[dict[st
             for t in ch.set_timers:
                 timers[(case_id, t.id)] = {
                     "case_id": case_id, "timer_id": t.id, "due_at": t.at, "kind": t.kind, "ref": t.ref,
-                    "claimed_until": None,
+                    "claimed_until": None, "owner": None,
                 }  # fmt: skip
     return [key for key, row in timers.items() if row is None], [row for row in timers.values() if row is not None]
 
@@ -349,9 +359,16 @@ def delete_timers(conn: Connection, keys: Sequence[Key]) -> None:
         conn.execute(_DELETE_TIMER, [{"b_case": c, "b_timer": t} for c, t in keys])
 
 
-def release_timers(conn: Connection, keys: Sequence[Key]) -> None:
+def delete_owned_timers(conn: Connection, keys: Sequence[Key], owner: str) -> None:
+    """`delete_timers`, only of the rows `owner`'s claim still holds."""
     if keys:
-        conn.execute(_RELEASE_TIMER, [{"b_case": c, "b_timer": t} for c, t in keys])
+        conn.execute(_DELETE_OWNED_TIMER, [{"b_case": c, "b_timer": t, "b_owner": owner} for c, t in keys])
+
+
+def release_timers(conn: Connection, keys: Sequence[Key], owner: str) -> None:
+    """End `owner`'s claim; a row another sweep has claimed since (our lease ran out) stays theirs."""
+    if keys:
+        conn.execute(_RELEASE_TIMER, [{"b_case": c, "b_timer": t, "b_owner": owner} for c, t in keys])
 
 
 def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:

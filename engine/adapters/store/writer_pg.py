@@ -70,13 +70,13 @@ WITH u AS (
   DELETE FROM timers USING json_to_recordset(%(w)s::json -> 'gone') AS n(case_id text, timer_id text)
   WHERE timers.case_id = n.case_id AND timers.timer_id = n.timer_id AND n.case_id IN (SELECT id FROM k)
 ), ti AS (
-  INSERT INTO timers (case_id, timer_id, due_at, kind, ref, claimed_until)
-  SELECT n.case_id, n.timer_id, n.due_at, n.kind, n.ref, NULL
+  INSERT INTO timers (case_id, timer_id, due_at, kind, ref, claimed_until, owner)
+  SELECT n.case_id, n.timer_id, n.due_at, n.kind, n.ref, NULL, NULL
   FROM json_to_recordset(%(w)s::json -> 'timers')
        AS n(case_id text, timer_id text, due_at timestamptz, kind text, ref text)
   WHERE n.case_id IN (SELECT id FROM k)
   ON CONFLICT (case_id, timer_id) DO UPDATE SET due_at = excluded.due_at, kind = excluded.kind,
-    ref = excluded.ref, claimed_until = NULL
+    ref = excluded.ref, claimed_until = NULL, owner = NULL
 ), a AS (
   INSERT INTO access_log (at, user_id, caller_kind, party, person_id, case_id, resource, purpose)
   SELECT n.at, n.user_id, n.caller_kind, n.party, n.person_id, n.case_id, n.resource, n.purpose
