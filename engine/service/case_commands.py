@@ -243,8 +243,7 @@ def _validate_referral(r: ReferralIn, today: date) -> PersonId | None:
         if r.personnummer or r.name:
             raise ServiceError(
                 "validation_error",
-                "Anonyma deltagare och deltagare med skyddade personuppgifter registreras utan namn "
-                "och personnummer",
+                "Anonyma deltagare och deltagare med skyddade personuppgifter registreras utan namn och personnummer",
                 details={"field": "personnummer" if r.personnummer else "name"},
             )
         return None
@@ -253,4 +252,3 @@ def _validate_referral(r: ReferralIn, today: date) -> PersonId | None:
             "validation_error", "Personnummer krävs (eller ange anonymt deltagande)", details={"field": "personnummer"}
         )
     return normalise_personnummer(r.personnummer, today)
-

@@ -57,7 +57,11 @@ def claim_due_timers(
 
 
 def fire_case_timers(
-    services: Services, case_id: str, timer_ids: list[str], now: datetime, stats: SweepStats,
+    services: Services,
+    case_id: str,
+    timer_ids: list[str],
+    now: datetime,
+    stats: SweepStats,
     on_fired: FireHook | None = None,
 ) -> None:
     """All claimed timers of one case in one unit of work, oldest first."""
@@ -65,7 +69,10 @@ def fire_case_timers(
 
 
 def _fire(
-    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    services: Services,
+    claimed: list[tuple[str, str]],
+    now: datetime,
+    stats: SweepStats,
     on_fired: FireHook | None,
 ) -> None:
     try:
@@ -91,7 +98,10 @@ def _fire(
 
 
 def fire_claimed(
-    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    services: Services,
+    claimed: list[tuple[str, str]],
+    now: datetime,
+    stats: SweepStats,
     on_fired: FireHook | None = None,
 ) -> None:
     """The claimed batch in one unit of work; if that fails as a whole, one unit per case (the same
@@ -106,7 +116,10 @@ def fire_claimed(
 
 
 def fire_by_case(
-    services: Services, claimed: list[tuple[str, str]], now: datetime, stats: SweepStats,
+    services: Services,
+    claimed: list[tuple[str, str]],
+    now: datetime,
+    stats: SweepStats,
     on_fired: FireHook | None = None,
 ) -> None:
     """One unit of work per case."""
