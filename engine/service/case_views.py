@@ -82,8 +82,9 @@ class TaskLike(Protocol):
     def closed_on(self) -> date | None: ...
 
 
-FREE_TEXT = frozenset({"note", "reason", "text", "comment", "value"})
-"""Event data keys that may hold text a person wrote (notes, reasons, comments, fact values)."""
+FREE_TEXT = frozenset({"note", "reason", "text", "comment", "value", "channel"})
+"""Event data keys that may hold text a person wrote (notes, reasons, comments, fact values, a
+contact's channel)."""
 CODED = {("TaskCancelled", "reason")}
 """Keys of these names that the engine fills with a code, not with text someone wrote."""
 
