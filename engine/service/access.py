@@ -16,9 +16,9 @@
 - A task is a request to one party: accept, decline and complete only by the task's party (its
   system or its people). Escalation makes the task visible (inbox, case, notification) to the
   escalation role; it never lets that role's party act for the responsible one.
-- Consent is the person's will, recorded by the host party (its samordnare or other staff, or its
-  party system): only the host party records or replaces a consent (RecordConsent), and a
-  replacement that drops a party records that party's withdrawal. The host may withdraw the
+- Consent is the person's will, recorded by the host party's samordnare (or the host's party
+  system, on the samordnare's behalf): only they record or replace a consent (RecordConsent), and
+  a replacement that drops a party records that party's withdrawal. They may withdraw the
   consent for any party; a covered party may withdraw it only for itself (naming exactly its own
   party; a withdrawal naming others, or all parties, is 403).
 - A closed case stays readable, read-only, at the level each party had when it closed (the
@@ -44,6 +44,8 @@ from engine.service.ports import new_access_entry
 
 PARTY_KINDS = frozenset({"party_system", "handlaggare", "samordnare"})
 CALLER_KINDS = PARTY_KINDS | {"forbund_admin", "auditor", "system"}
+CONSENT_KEEPERS = frozenset({"samordnare", "party_system"})
+"""The host party's callers who record the person's consent: its samordnare and its party system."""
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,7 @@ def owns_task(caller: Caller, task: TaskRef, definition: Definition) -> bool:
     """May act on the task (accept, decline, complete): only the task's own party."""
     if not caller.is_party:
         return False
-    return task.party == caller.party or (
-        task.responsible in party_roles(caller, definition) and definition.party_of(task.responsible) == task.party
-    )
+    return task.party == caller.party  # a role of the caller's own party only ever names its tasks
 
 
 def sees_task(caller: Caller, task: TaskRef, definition: Definition) -> bool:
@@ -217,8 +217,7 @@ def authorize_consent(
     """Consent is the person's will as the host party records it: RecordConsent (new or a
     replacement) only by the host party; WithdrawConsent by the host for any party, by a covered
     party only for itself."""
-    host = host_party(definition)
-    if caller.party == host:
+    if caller.party == host_party(definition) and caller.kind in CONSENT_KEEPERS:
         return
     if isinstance(command, c.RecordConsent):
         raise forbidden("Samtycket registreras av värdpartens samordnare, som deltagarens egen vilja")

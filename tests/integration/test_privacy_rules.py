@@ -61,7 +61,7 @@ def test_roles_of_another_party_give_a_forged_token_nothing(services: Services) 
     [
         (SAMORDNARE, True),
         (KOMMUN_SYSTEM, True),
-        (KOMMUN_HANDLAGGARE, True),
+        (KOMMUN_HANDLAGGARE, False),
         (AF, False),
         (AF_HANDLAGGARE, False),
         (REGION, False),
@@ -97,6 +97,7 @@ def test_a_covered_party_withdraws_consent_only_for_itself(services: Services) -
     assert code_of(lambda: run(services, AF, case.id, c.WithdrawConsent(("af", "fk")))) == "forbidden"
     assert code_of(lambda: run(services, AF, case.id, c.WithdrawConsent())) == "forbidden"
     assert code_of(lambda: run(services, FORGED_REGION, case.id, c.WithdrawConsent(("af",)))) == "forbidden"
+    assert code_of(lambda: run(services, KOMMUN_HANDLAGGARE, case.id, c.WithdrawConsent(("fk",)))) == "forbidden"
     run(services, AF, case.id, c.WithdrawConsent(("af",), reason="Deltagarens begäran"))
     run(services, SAMORDNARE, case.id, c.WithdrawConsent(("region",)))
     consent = services.cases.get_case(SAMORDNARE, case.id).consent
