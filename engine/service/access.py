@@ -10,6 +10,22 @@
 - Anonymous and protected-identity cases carry no name or personnummer at all.
 - Without consent a party sees only its own tasks, with the case reference (the referring party
   keeps the reference of the case it referred, with no personal data).
+- A caller's roles count only within its party: a role claimed in a token counts only where the
+  definition's `roles: [{id, party}]` says the role belongs to the caller's own party (a token of
+  party region claiming kommun's `samordnare` gets nothing from it).
+- A task is a request to one party: accept, decline and complete only by the task's party (its
+  system or its people). Escalation makes the task visible (inbox, case, notification) to the
+  escalation role; it never lets that role's party act for the responsible one.
+- Consent is the person's will, recorded by the host party's samordnare (or the host's party
+  system, on the samordnare's behalf): only they record or replace a consent (RecordConsent), and
+  a replacement that drops a party records that party's withdrawal. They may withdraw the
+  consent for any party; a covered party may withdraw it only for itself (naming exactly its own
+  party; a withdrawal naming others, or all parties, is 403).
+- A closed case stays readable, read-only, at the level each party had when it closed (the
+  consent's parties at exit, as ConsentEnded recorded them), until gallring removes the personal
+  data; commands on a closed case are refused by the core.
+- Free text (fact values, notes, reasons, comments) is personal data: shown only at `full`
+  (case_views.strip_free_text is the one place that cuts it from views and events).
 - Förbund admin: definitions and aggregates, never a case. Auditor: the access log only.
 - Every read of case data about a participant writes an access_log row in the same transaction.
 """
@@ -18,16 +34,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from engine.core import commands as c
 from engine.core.definition import Definition
-from engine.core.state import CaseState, TaskState
+from engine.core.state import CaseState
 from engine.service.errors import ServiceError, forbidden
 from engine.service.ports import new_access_entry
 
 PARTY_KINDS = frozenset({"party_system", "handlaggare", "samordnare"})
 CALLER_KINDS = PARTY_KINDS | {"forbund_admin", "auditor", "system"}
+CONSENT_KEEPERS = frozenset({"samordnare", "party_system"})
+"""The host party's callers who record the person's consent: its samordnare and its party system."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,19 @@ class Caller:
     @property
     def is_party(self) -> bool:
         return self.kind in PARTY_KINDS and self.party is not None
+
+
+class TaskRef(Protocol):
+    """A task as the state or the tasks table holds it."""
+
+    @property
+    def party(self) -> str: ...
+
+    @property
+    def responsible(self) -> str: ...
+
+    @property
+    def escalated_to(self) -> str | None: ...
 
 
 SYSTEM = Caller(user_id="system", kind="system", party=None)
@@ -75,16 +106,43 @@ def host_party(definition: Definition) -> str | None:
 
 
 def consent_covers(caller: Caller, state: CaseState) -> bool:
-    return caller.party is not None and state.consent is not None and state.consent.covers(caller.party)
+    if caller.party is None or state.consent is None:
+        return False
+    if state.closed:
+        return caller.party in closing_parties(state)
+    return state.consent.covers(caller.party)
 
 
-def owns_task(caller: Caller, task: TaskState) -> bool:
+def closing_parties(state: CaseState) -> tuple[str, ...]:
+    """The parties the consent covered when the case closed: the exit ends the consent (its
+    `withdrawn_on` is the closing day), a withdrawal before the exit had already dropped a party."""
+    consent = state.consent
+    if consent is None or not state.closed or consent.withdrawn_on is None:
+        return ()
+    if state.closed_on is not None and consent.withdrawn_on >= state.closed_on:
+        return consent.parties
+    return ()
+
+
+def party_roles(caller: Caller, definition: Definition) -> frozenset[str]:
+    """The caller's roles that count: those the definition gives to the caller's own party."""
+    if caller.party is None:
+        return frozenset()
+    by_id = definition.role_by_id
+    return frozenset(r for r in caller.roles if r in by_id and by_id[r].party == caller.party)
+
+
+def owns_task(caller: Caller, task: TaskRef, definition: Definition) -> bool:
+    """May act on the task (accept, decline, complete): only the task's own party."""
     if not caller.is_party:
         return False
-    return (
-        task.party == caller.party
-        or task.responsible in caller.roles
-        or (task.escalated_to is not None and task.escalated_to in caller.roles)
+    return task.party == caller.party  # a role of the caller's own party only ever names its tasks
+
+
+def sees_task(caller: Caller, task: TaskRef, definition: Definition) -> bool:
+    """Sees the task: its own party, or the role it was escalated to (the role of the caller's party)."""
+    return owns_task(caller, task, definition) or (
+        caller.is_party and task.escalated_to is not None and task.escalated_to in party_roles(caller, definition)
     )
 
 
@@ -98,7 +156,7 @@ def case_level(caller: Caller, state: CaseState, definition: Definition, *, iden
         return "full" if identified else "case"
     if caller.party == host_party(definition):
         return "case"  # the data controller's team works the case; name/personnummer still need consent
-    if caller.party == state.referred_by or any(owns_task(caller, t) for t in state.tasks.values()):
+    if caller.party == state.referred_by or any(sees_task(caller, t, definition) for t in state.tasks.values()):
         return "tasks"  # the referring party keeps the case reference it was given
     return "none"
 
@@ -135,17 +193,38 @@ def authorize_command(caller: Caller, state: CaseState, definition: Definition, 
         raise forbidden("Timrar löses ut av systemet")
     if isinstance(command, c.Refer):
         raise forbidden("Använd remiss för att skapa ett ärende")
+    if isinstance(command, (c.RecordConsent, c.WithdrawConsent)):
+        authorize_consent(caller, state, definition, command)
+        return
     if isinstance(command, (c.AcceptTask, c.DeclineTask, c.CompleteTask, c.CommentTask)):
         task = state.tasks.get(command.task_id)
-        if task is not None and owns_task(caller, task):
+        if task is not None and owns_task(caller, task, definition):
             return
-        if isinstance(command, c.CommentTask) and is_member(caller, state, definition):
+        if isinstance(command, c.CommentTask) and (
+            is_member(caller, state, definition) or (task is not None and sees_task(caller, task, definition))
+        ):
             return
         if task is None and is_member(caller, state, definition):
             return  # let the engine say unknown_task
         raise forbidden("Uppgiften tillhör en annan part")
     if not is_member(caller, state, definition):
         raise forbidden("Bara värdparten och parter som samtycket omfattar kan ändra ärendet")
+
+
+def authorize_consent(
+    caller: Caller, state: CaseState, definition: Definition, command: c.RecordConsent | c.WithdrawConsent
+) -> None:
+    """Consent is the person's will as the host party records it: RecordConsent (new or a
+    replacement) only by the host party; WithdrawConsent by the host for any party, by a covered
+    party only for itself."""
+    if caller.party == host_party(definition) and caller.kind in CONSENT_KEEPERS:
+        return
+    if isinstance(command, c.RecordConsent):
+        raise forbidden("Samtycket registreras av värdpartens samordnare, som deltagarens egen vilja")
+    if not consent_covers(caller, state):
+        raise forbidden("Bara värdparten och parter som samtycket omfattar kan återkalla samtycke")
+    if command.parties is None or set(command.parties) != {caller.party}:
+        raise forbidden("En part kan bara återkalla samtycket för sin egen part")
 
 
 def log_access(

@@ -34,7 +34,7 @@ from engine.service.ports import (
 )
 from engine.service.views import CaseOut, ReferralIn
 
-ATTEMPTS = 5
+ATTEMPTS = 10
 Action = Callable[[CaseUnit], tuple[CaseOut, CaseChange]]
 
 
@@ -99,10 +99,12 @@ class CaseCommands:
 
     def _run(self, caller: Caller, key: str | None, request: dict[str, Any], status: int, action: Action) -> CaseOut:
         """One unit of work: (replay the answer stored under the key, or) decide and append. A lost
-        race on a unique key or a deadlock runs the unit again; a lost version guard is 412."""
+        race on a unique key or a deadlock runs the unit again, and so does a lost version guard
+        when the caller sent no version (If-Match `*`); with a version it is 412."""
         if key is not None and (not key.strip() or len(key) > 200):
             raise ServiceError("validation_error", "Ogiltig Idempotency-Key", details={"field": "Idempotency-Key"})
         digest = request_hash(request) if key is not None else ""
+        lost: str | None = None
         for _attempt in range(ATTEMPTS):
             try:
                 with self._store.unit() as unit:
@@ -122,11 +124,17 @@ class CaseCommands:
                         unit.append([change])
                     except VersionConflict:
                         expected = request.get("expected_version")
+                        if expected is None:
+                            lost = change.after.id
+                            continue  # If-Match `*`: decide again on the fresh state, never 412
                         raise version_conflict(change.after.id, expected, None) from None
                     unit.commit()
                     return out
             except TryAgain:
                 continue
+        if lost is not None:
+            raise ServiceError("conflict_try_again", "Ärendet ändrades samtidigt flera gånger; försök igen",
+                               status=409, details={"case_id": lost})  # fmt: skip
         raise ServiceError("idempotency_conflict", "Begäran med samma Idempotency-Key pågår; försök igen", status=409)
 
     def _decide(
@@ -175,6 +183,7 @@ class CaseCommands:
         if isinstance(result, Rejected):
             raise ServiceError.from_rejection(result)
         person: NewPerson | None = None
+        record: PersonRecord | None = None
         gender: str | None = r.gender
         birth_year = r.birth_year
         if pid is not None:
@@ -183,16 +192,17 @@ class CaseCommands:
             if known is None:
                 person = NewPerson(self._ids(), pid.number, r.name, gender, birth_year, new=True)
                 record = PersonRecord(person.id, pid.number, r.name)
-            else:  # the same person referred again: a name given renames them
-                person = NewPerson(known.id, pid.number, r.name, gender, birth_year, new=False)
-                record = PersonRecord(known.id, pid.number, r.name or known.name, known.protected)
+            else:
+                # The same person referred again: the case links to them as they are. A referral
+                # never changes the person data other cases show (a name given is not written).
+                record = known
         new = result.state
         after = StoredCase(
-            id=case_id, person_id=person.id if person else None, definition_id=d.id, definition_version=d.version,
+            id=case_id, person_id=record.id if record else None, definition_id=d.id, definition_version=d.version,
             state=new, status=new.status, phase=new.phase, version=1, last_event_seq=len(result.events),
             anonymous=anonymous, protected=r.protected_identity, referred_by=party, gender=gender,
             birth_year=birth_year, created_at=now, updated_at=now, closed_at=None, outcome=new.outcome,
-            person=None if person is None else record,
+            person=record,
         )  # fmt: skip
         change = CaseChange(
             before=None, after=after, events=result.events, set_timers=result.set_timers,
@@ -206,24 +216,25 @@ class CaseCommands:
         return out, change
 
     def _replay(self, unit: CaseUnit, caller: Caller, stored: IdempotentAnswer, digest: str) -> CaseOut:
+        """A replayed answer is a read of the case now: the stored answer names the case, which is
+        loaded and shown at the caller's access level today (a consent withdrawn since the first
+        answer hides what it hid; no access at all is 404), and logged as every read is."""
         if stored.request_hash != digest:
             raise ServiceError(
                 "idempotency_conflict",
                 "Idempotency-Key har redan använts för en annan begäran",
                 details={"field": "Idempotency-Key"},
             )
-        out = CaseOut.model_validate(stored.response)
-        if out.person is not None:
-            # The stored response is replayed only while the consent still covers the caller.
-            row = unit.load(out.id)
-            visible = False
-            if row is not None and row.person_id is not None:
-                d = self._defs.get(unit, row.definition_id, row.definition_version)
-                visible = access.case_level(caller, row.state, d, identified=True) == "full"
-            if not visible:
-                return out.model_copy(update={"person": None})
-            unit.log_access([new_access_entry(caller, self._clock(), resource="case", purpose="idempotent_replay",
-                                              case_id=out.id, person_id=out.person.id)])  # fmt: skip
+        case_id = stored.response.get("id")
+        row = unit.load(case_id) if isinstance(case_id, str) else None
+        if row is None:
+            raise ServiceError("not_found", "Ärendet finns inte")
+        d = self._defs.get(unit, row.definition_id, row.definition_version)
+        now = self._clock()
+        out, logged = case_out(caller, row, row.state, d, now)
+        if logged:
+            unit.log_access([new_access_entry(caller, now, resource="case", purpose="idempotent_replay",
+                                              case_id=row.id, person_id=row.person_id)])  # fmt: skip
         return out
 
 
@@ -232,8 +243,7 @@ def _validate_referral(r: ReferralIn, today: date) -> PersonId | None:
         if r.personnummer or r.name:
             raise ServiceError(
                 "validation_error",
-                "Anonyma deltagare och deltagare med skyddade personuppgifter registreras utan namn "
-                "och personnummer",
+                "Anonyma deltagare och deltagare med skyddade personuppgifter registreras utan namn och personnummer",
                 details={"field": "personnummer" if r.personnummer else "name"},
             )
         return None
@@ -242,4 +252,3 @@ def _validate_referral(r: ReferralIn, today: date) -> PersonId | None:
             "validation_error", "Personnummer krävs (eller ange anonymt deltagande)", details={"field": "personnummer"}
         )
     return normalise_personnummer(r.personnummer, today)
-

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from engine.core.decide import local_date
+from engine.core.definition import Definition
 from engine.core.state import OPEN_STATUSES
 from engine.service import access
 from engine.service.access import Caller
 from engine.service.case_commands import normalise_personnummer
-from engine.service.case_views import case_out, event_out, person_out, task_out
+from engine.service.case_views import case_out, event_at, event_out, person_out, task_out
 from engine.service.definitions import DefinitionCache
 from engine.service.errors import ServiceError
 from engine.service.ports import AccessEntry, CaseStore, CaseUnit, StoredCase, TaskFilter, new_access_entry
@@ -52,7 +53,8 @@ class CaseQueries:
             events, total = unit.events(case_id, limit, (page - 1) * limit)
             unit.log_access([self._entry(caller, row, "timeline", purpose)])
             unit.commit()
-            return Page[EventOut](items=[event_out(e) for e in events], limit=limit, page=page, total=total)
+            items = [event_at(event_out(e), level, d) for e in events]
+            return Page[EventOut](items=items, limit=limit, page=page, total=total)
 
     def inbox(
         self, caller: Caller, status: InboxFilter = "open", limit: int = 20, page: int = 1, purpose: str = "inbox"
@@ -77,15 +79,19 @@ class CaseQueries:
             tasks, total = unit.tasks(where, limit, (page - 1) * limit)
             persons: dict[str, PersonOut | None] = {}
             logged: list[AccessEntry] = []
+            definitions: dict[str, Definition] = {}
             for case_id in dict.fromkeys(t.case_id for t in tasks):
                 row = _found(unit.load(case_id))
-                d = self._defs.get(unit, row.definition_id, row.definition_version)
+                d = definitions[case_id] = self._defs.get(unit, row.definition_id, row.definition_version)
                 persons[case_id] = None
                 if access.case_level(caller, row.state, d, identified=row.person_id is not None) == "full":
                     persons[case_id] = person_out(row.person)
                     logged.append(self._entry(caller, row, "inbox", purpose))
-            unit.log_access(logged)
-            items = [task_out(t, today, persons.get(t.case_id)) for t in tasks]
+            # A role counts only within the caller's party (the store matched role names only).
+            mine = [t for t in tasks if access.sees_task(caller, t, definitions[t.case_id])]
+            total -= len(tasks) - len(mine)
+            unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
+            items = [task_out(t, today, persons.get(t.case_id)) for t in mine]
             unit.commit()
             return Page[TaskOut](items=items, limit=limit, page=page, total=total)
 

@@ -82,6 +82,38 @@ class TaskLike(Protocol):
     def closed_on(self) -> date | None: ...
 
 
+FREE_TEXT = frozenset({"note", "reason", "text", "comment", "value", "channel"})
+"""Event data keys that may hold text a person wrote (notes, reasons, comments, fact values, a
+contact's channel)."""
+CODED = {("TaskCancelled", "reason")}
+"""Keys of these names that the engine fills with a code, not with text someone wrote."""
+
+
+def strip_free_text(view: CaseOut | EventOut, level: access.Level, d: Definition) -> CaseOut | EventOut:
+    """The view as a caller at `level` may see it. Free text is personal data (a note may name the
+    participant or their health), so below `full` a case carries no text facts and an event no
+    note, reason, comment or text-fact value. Used for every read and every command answer."""
+    if level == "full":
+        return view
+    if isinstance(view, CaseOut):
+        return view.model_copy(update={"facts": {k: v for k, v in view.facts.items() if not _text_fact(d, k, v)}})
+    data = {k: v for k, v in view.data.items() if not _free_text(d, view.type, k, view.data)}
+    return view if len(data) == len(view.data) else view.model_copy(update={"data": data})
+
+
+def _text_fact(d: Definition, fact: str, value: Any) -> bool:
+    spec = d.fact_by_id.get(fact)
+    return isinstance(value, str) and (spec is None or spec.type.value == "text")
+
+
+def _free_text(d: Definition, event: str, key: str, data: dict[str, Any]) -> bool:
+    if key not in FREE_TEXT or (event, key) in CODED:
+        return False
+    if event == "FactRecorded" and key == "value":
+        return _text_fact(d, str(data.get("fact")), data.get("value"))
+    return True
+
+
 def person_out(person: PersonRecord | None) -> PersonOut | None:
     if person is None or person.protected:
         return None
@@ -109,7 +141,7 @@ def case_out(
     access.require_case_read(caller, level)
     today = local_date(now)
     if level == "tasks":
-        own = [t for t in state.tasks.values() if access.owns_task(caller, t)]
+        own = [t for t in state.tasks.values() if access.sees_task(caller, t, d)]
         out = CaseOut(
             id=row.id,
             access="tasks",
@@ -154,7 +186,9 @@ def case_out(
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
-    return out, caller.kind != "system"
+    stripped = strip_free_text(out, level, d)
+    assert isinstance(stripped, CaseOut)
+    return stripped, caller.kind != "system"
 
 
 def jsonable(value: Any) -> Any:
@@ -168,7 +202,14 @@ def jsonable(value: Any) -> Any:
 
 
 def event_out(r: EventLike) -> EventOut:
+    """The event as stored; a caller sees it through `event_at` (free text only at `full`)."""
     return EventOut(id=r.id, case_id=r.case_id, seq=r.seq, type=r.type, at=r.at, data=r.data, actor=r.actor)
+
+
+def event_at(e: EventOut, level: access.Level, d: Definition) -> EventOut:
+    stripped = strip_free_text(e, level, d)
+    assert isinstance(stripped, EventOut)
+    return stripped
 
 
 def task_out(r: TaskLike, today: date, person: PersonOut | None) -> TaskOut:

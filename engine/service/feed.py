@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from engine.core.state import CaseState
 from engine.service import access
 from engine.service.access import Caller, Level
+from engine.service.case_views import event_at
 from engine.service.errors import ServiceError
 from engine.service.query_ports import EventFeedStore, FeedCase
 from engine.service.views import EventOut
@@ -60,12 +60,10 @@ class EventFeedService:
                         )
                         levels[r.case_id] = (level, case)
                     level, case = levels[r.case_id]
-                    visible = level in ("full", "case") or (
-                        level == "tasks" and _about_own_task(caller, case.state, r.data)
-                    )
+                    visible = level in ("full", "case") or (level == "tasks" and _about_own_task(caller, case, r.data))
                     next_cursor = r.id
                     if visible:
-                        out.append(r)
+                        out.append(event_at(r, level, case.definition))
                         if level in ("full", "case") and r.case_id not in logged:
                             logged.add(r.case_id)
                             tx.log_access(
@@ -87,9 +85,9 @@ def cursor_invalid(cursor: int) -> ServiceError:
     )
 
 
-def _about_own_task(caller: Caller, state: CaseState, data: dict[str, object]) -> bool:
+def _about_own_task(caller: Caller, case: FeedCase, data: dict[str, object]) -> bool:
     task_id = data.get("task")
     if not isinstance(task_id, str):
         return False
-    task = state.tasks.get(task_id)
-    return task is not None and access.owns_task(caller, task)
+    task = case.state.tasks.get(task_id)
+    return task is not None and access.sees_task(caller, task, case.definition)

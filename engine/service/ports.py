@@ -341,4 +341,3 @@ def new_access_entry(caller: Any, at: datetime, *, resource: str, purpose: str, 
         at=at, user_id=caller.user_id, caller_kind=caller.kind, party=caller.party, person_id=person_id,
         case_id=case_id, resource=resource, purpose=purpose[:300] or resource,
     )  # fmt: skip
-

@@ -118,8 +118,9 @@ def test_full_finsam_case_through_the_service(services: Services, clock: FakeClo
     step(svc, SAMORDNARE, cid, c.CompleteTask("avslutningsmote"))
     out = step(svc, SAMORDNARE, cid, c.ExitCase("studier"))
 
-    assert out.access == "case"
-    assert out.person is None
+    # The parties covered at exit keep read access to the closed case, until gallring.
+    assert out.access == "full"
+    assert out.person is not None
     row, state = load_state(svc, cid)
     assert (row.status, row.outcome, state.outcome) == ("closed", "studier", "studier")
     assert row.closed_at == clock()
