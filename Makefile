@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# ... and the README walkthrough's test runs its curl and jq commands as they are written.
 chromium:
-	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	@test -x $(CHROMIUM) && command -v curl >/dev/null && command -v jq >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium curl jq; }
 
 # make run PORT=8080 ARGS="--workers 2"  (PORT also as an environment variable; ARGS: any of `engine run`'s)
 run: $(STAMP)

@@ -35,7 +35,8 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: make test installs it")
+def test_chromium_is_installed() -> None:
+    assert CHROMIUM.exists(), "the browser tests drive Debian's chromium: make test installs it"
 
 
 def axe_script() -> Path:

@@ -16,6 +16,8 @@ from engine.bootstrap import Services
 from engine.core import commands as c
 from engine.service.access import Caller
 from engine.service.errors import ServiceError
+from tests.fakes import FakeClock
+from tests.integration.conftest import make_services
 from tests.integration.service_kit import (
     AF,
     AF_HANDLAGGARE,
@@ -176,13 +178,19 @@ def racing(services: Services, case_id: str) -> Iterator[list[int]]:
         store.unit = real  # type: ignore[method-assign]
 
 
-def only_concurrent(db_url: str) -> None:
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): a command cannot lose this race there")
+@pytest.fixture
+def pg_services(pg_db_url: str, clock: FakeClock) -> Iterator[Services]:
+    """PostgreSQL only: SQLite serialises writers (BEGIN IMMEDIATE), so a command cannot lose a race there."""
+    svc = make_services(pg_db_url, clock)
+    try:
+        yield svc
+    finally:
+        svc.close()
 
 
-def test_if_match_star_retries_a_lost_race_on_the_fresh_state(services: Services, db_url: str) -> None:
-    only_concurrent(db_url)
+@pytest.mark.postgres
+def test_if_match_star_retries_a_lost_race_on_the_fresh_state(pg_services: Services) -> None:
+    services = pg_services
     case = services.cases.refer(SAMORDNARE, named_referral())
     with racing(services, case.id) as raced:
         out = services.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="telefon"), None)
@@ -190,8 +198,9 @@ def test_if_match_star_retries_a_lost_race_on_the_fresh_state(services: Services
     assert out.version == 3
 
 
-def test_a_given_version_that_lost_the_race_is_still_412(services: Services, db_url: str) -> None:
-    only_concurrent(db_url)
+@pytest.mark.postgres
+def test_a_given_version_that_lost_the_race_is_still_412(pg_services: Services) -> None:
+    services = pg_services
     case = services.cases.refer(SAMORDNARE, named_referral())
     with racing(services, case.id), pytest.raises(ServiceError) as err:
         services.cases.execute(SAMORDNARE, case.id, c.RecordContact(channel="telefon"), case.version)
