@@ -61,6 +61,10 @@ def case_page(request: Request, me: PartyMe, case_id: str) -> Response:
             "today": today_of(request),
             "mine": {t.task_id for t in case.tasks if t.party == me.party or t.responsible in me.roles},
             "may_handle_consent": may_handle_consent(me, case),
+            # consent is recorded and withdrawn for any party by the host's samordnare; another
+            # covered party withdraws it for itself only (engine/service/access.py: authorize_consent)
+            "keeps_consent": me.kind == "samordnare",
+            "my_party": me.party,
         },
     )
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import (
     CurrentCaller,
@@ -55,7 +56,7 @@ def _with_etag(case: CaseOut, response: Response) -> CaseOut:
     return case
 
 
-def _execute(
+async def _execute(
     services: Any,
     caller: Any,
     case_id: str,
@@ -64,7 +65,9 @@ def _execute(
     key: str | None,
     response: Response,
 ) -> CaseOut:
-    out = services.cases.execute(caller, case_id, command, expected_version=version, idempotency_key=key)
+    # One thread hop for the service's unit of work; FastAPI then checks and writes the answer on
+    # the event loop (a sync endpoint would take a second hop for that).
+    out = await run_in_threadpool(services.cases.execute, caller, case_id, command, version, key)
     return _with_etag(out, response)
 
 
@@ -127,7 +130,7 @@ def timeline(
     summary="Registrera samtycke / record consent",
     responses={**_OK, **_CMD_ERRORS},
 )
-def record_consent(
+async def record_consent(
     case_id: CaseId,
     body: ConsentCreate,
     caller: CurrentCaller,
@@ -137,7 +140,7 @@ def record_consent(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.RecordConsent(parties=tuple(body.parties), given_on=body.given_on, form=body.form, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -146,7 +149,7 @@ def record_consent(
     summary="Återkalla samtycke / withdraw consent",
     responses={**_OK, **_CMD_ERRORS},
 )
-def withdraw_consent(
+async def withdraw_consent(
     case_id: CaseId,
     body: ConsentWithdraw,
     caller: CurrentCaller,
@@ -157,7 +160,7 @@ def withdraw_consent(
 ) -> CaseOut:
     parties = tuple(body.parties) if body.parties else None
     cmd = c.WithdrawConsent(parties=parties, reason=body.reason, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -166,7 +169,7 @@ def withdraw_consent(
     summary="Beslut om deltagande / decide participation",
     responses={**_OK, **_CMD_ERRORS},
 )
-def decide_participation(
+async def decide_participation(
     case_id: CaseId,
     body: DecisionCreate,
     caller: CurrentCaller,
@@ -176,13 +179,13 @@ def decide_participation(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.DecideParticipation(decision=body.decision, note=body.note, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/phase", response_model=CaseOut, summary="Byt fas / move to a phase", responses={**_OK, **_CMD_ERRORS}
 )
-def move_phase(
+async def move_phase(
     case_id: CaseId,
     body: PhaseMove,
     caller: CurrentCaller,
@@ -192,7 +195,7 @@ def move_phase(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.StartPhase(phase=body.phase, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -201,7 +204,7 @@ def move_phase(
     summary="Acceptera uppgift / accept a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-def accept_task(
+async def accept_task(
     case_id: CaseId,
     task_id: TaskId,
     caller: CurrentCaller,
@@ -210,7 +213,7 @@ def accept_task(
     version: ExpectedVersion,
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
-    return _execute(
+    return await _execute(
         services,
         caller,
         case_id,
@@ -227,7 +230,7 @@ def accept_task(
     summary="Avböj uppgift / decline a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-def decline_task(
+async def decline_task(
     case_id: CaseId,
     task_id: TaskId,
     body: TaskDecline,
@@ -238,7 +241,7 @@ def decline_task(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.DeclineTask(task_id=task_id, reason=body.reason, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -247,7 +250,7 @@ def decline_task(
     summary="Slutför uppgift / complete a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-def complete_task(
+async def complete_task(
     case_id: CaseId,
     task_id: TaskId,
     caller: CurrentCaller,
@@ -258,7 +261,7 @@ def complete_task(
     body: Annotated[TaskComplete | None, Body()] = None,
 ) -> CaseOut:
     cmd = c.CompleteTask(task_id=task_id, note=body.note if body else None, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -267,7 +270,7 @@ def complete_task(
     summary="Kommentera uppgift / comment on a task",
     responses={**_OK, **_CMD_ERRORS},
 )
-def comment_task(
+async def comment_task(
     case_id: CaseId,
     task_id: TaskId,
     body: TaskComment,
@@ -278,7 +281,7 @@ def comment_task(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.CommentTask(task_id=task_id, text=body.text, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -287,7 +290,7 @@ def comment_task(
     summary="Registrera kontakt / record contact",
     responses={**_OK, **_CMD_ERRORS},
 )
-def record_contact(
+async def record_contact(
     case_id: CaseId,
     body: ContactCreate,
     caller: CurrentCaller,
@@ -297,7 +300,7 @@ def record_contact(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.RecordContact(on=body.on, channel=body.channel, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -306,7 +309,7 @@ def record_contact(
     summary="Registrera faktum / record a fact",
     responses={**_OK, **_CMD_ERRORS},
 )
-def record_fact(
+async def record_fact(
     case_id: CaseId,
     body: FactCreate,
     caller: CurrentCaller,
@@ -317,7 +320,7 @@ def record_fact(
 ) -> CaseOut:
     value = body.value.isoformat() if isinstance(body.value, date) else body.value
     cmd = c.RecordFact(fact=body.fact, value=value, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -326,7 +329,7 @@ def record_fact(
     summary="Förläng fasen / extend the phase",
     responses={**_OK, **_CMD_ERRORS},
 )
-def extend_phase(
+async def extend_phase(
     case_id: CaseId,
     body: ExtensionCreate,
     caller: CurrentCaller,
@@ -336,7 +339,7 @@ def extend_phase(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.ExtendPhase(reason=body.reason, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
@@ -345,7 +348,7 @@ def extend_phase(
     summary="Avsluta med utfall / exit with outcome",
     responses={**_OK, **_CMD_ERRORS},
 )
-def exit_case(
+async def exit_case(
     case_id: CaseId,
     body: ExitCreate,
     caller: CurrentCaller,
@@ -355,13 +358,13 @@ def exit_case(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.ExitCase(outcome=body.outcome, reason=body.reason, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(
     "/{case_id}/abort", response_model=CaseOut, summary="Avbrott / abort the case", responses={**_OK, **_CMD_ERRORS}
 )
-def abort_case(
+async def abort_case(
     case_id: CaseId,
     body: AbortCreate,
     caller: CurrentCaller,
@@ -371,7 +374,7 @@ def abort_case(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     cmd = c.AbortCase(reason=body.reason, note=body.note, actor=caller.user_id)
-    return _execute(services, caller, case_id, cmd, version, idempotency_key, response)
+    return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
 @router.post(

@@ -125,3 +125,15 @@ def test_protected_identity_removes_name_and_personnummer_after_confirmation(pag
     assert after.person is None
     assert after.protected_identity
     assert 'id="skyddad-identitet"' not in page  # already protected
+
+
+def test_a_covered_handlaggare_is_offered_to_withdraw_for_their_own_party_only(pages: PagesApp) -> None:
+    """Only the host's samordnare withdraws for other parties: the page offers anna (AF) her own."""
+    case = pages.refer(personnummer(1983, 5, 12, 237), "Dana Prov", consent=("af", "fk", "kommun"))
+    page = signed_in(pages, ANNA).get(f"/arenden/{case.id}").text
+    assert 'id="aterkalla-samtycke"' in page
+    assert 'id="omfattning-alla"' not in page
+    assert '<input type="hidden" name="parter" value="af">' in page
+    assert "Samtycket återkallas för Arbetsförmedlingen" in page
+    sara = signed_in(pages, SARA).get(f"/arenden/{case.id}").text
+    assert 'id="omfattning-alla"' in sara

@@ -25,13 +25,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_make_run_passes_port_and_arguments_to_engine_run() -> None:
+    # --no-print-directory: under `make test` (MAKELEVEL set) a child make prints "Leaving directory"
     out = subprocess.run(
-        ["make", "-n", "-W", ".venv/.installed", "run", "PORT=8080", "ARGS=--workers 2 --no-demo"],
+        ["make", "--no-print-directory", "-n", "-W", ".venv/.installed", "run", "PORT=8080",
+         "ARGS=--workers 2 --no-demo"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert ".venv/bin/python -m engine run --port 8080 --workers 2 --no-demo" in out
-    plain = subprocess.run(["make", "-n", "-W", ".venv/.installed", "run"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout  # fmt: skip
+    plain = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-W", ".venv/.installed", "run"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
     assert plain.strip().splitlines()[-1].strip() == ".venv/bin/python -m engine run"
 
 
