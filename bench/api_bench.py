@@ -258,7 +258,7 @@ def main() -> int:
         proc.terminate()
         proc.wait(60)
         proc = None
-        # what the HTTP rounds committed: group commit puts commands decided together in one statement
+        # what the HTTP rounds committed: one commit per command, plus what else the server commits
         per_command = (_commits(url) - commits0 - raw_commits) / max(1.0, done)
         cpu_ms = busy * 1000 / max(1.0, done)
         busy_share = busy / max(1e-9, total)
@@ -272,7 +272,7 @@ def main() -> int:
             f"api_bench: {rate:.0f} commands/s through HTTP ({args.clients} clients, {args.workers} workers, "
             f"PostgreSQL, {loop}), p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {errors}, "
             f"machine CPU {cpu_ms:.2f} ms/command ({busy_share:.0%} busy: server, PostgreSQL, load generator); "
-            f"{per_command:.2f} PostgreSQL commits per command (group commit); "
+            f"{per_command:.2f} PostgreSQL commits per command; "
             f"raw PostgreSQL INSERT+COMMIT {raw:.0f}/s; ratio {ratio:.0%} "
             f"(medians of {args.rounds} alternating rounds; targets >= 1000/s, >= 50 %, p99 < 100 ms)"
         )
