@@ -23,7 +23,6 @@ from api.pages.web import (
     today_of,
     web_of,
 )
-from api.routers.definitions import UNREADABLE, unreadable_definition
 from api.routing import CheckedRoute
 from engine.core.definition import Definition
 from engine.core.loader import DefinitionError, loads
@@ -82,9 +81,6 @@ def _problems(text: str) -> tuple[Definition | None, list[dict[str, Any]]]:
         return loads(text, "definition.yaml"), []
     except DefinitionError as exc:
         return None, [{"line": p.line, "message": p.message, "path": p.path} for p in exc.problems]
-    except UNREADABLE as exc:
-        unreadable_definition(exc)  # logs it
-        return None, [{"line": 1, "message": "Definitionen kunde inte läsas (oläslig YAML).", "path": ""}]
 
 
 @router.post("/admin/validera", dependencies=Csrf)
@@ -111,11 +107,6 @@ async def save_definition(request: Request, me: AdminMe, definition_id: str) -> 
     text = form.get("yaml", "")
     try:
         out = services_of(request).definitions.upload(me.caller(), text)
-    except UNREADABLE as exc:
-        unreadable_definition(exc)
-        ctx = _editor_ctx(request, me, definition_id, None)
-        ctx.update(yaml=text, problems=[], error="Definitionen kunde inte läsas (oläslig YAML).")
-        return render(request, "editor.html", ctx, status=422)
     except ServiceError as exc:
         ctx = _editor_ctx(request, me, definition_id, None)
         problems = exc.details.get("problems", []) if exc.code == "definition_invalid" else []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -14,7 +13,6 @@ from api.routing import CheckedRoute
 from api.schemas import DefinitionUpload, MigrationCreate, SimulationCreate
 from engine.service.views import DefinitionDetail, DefinitionList, DefinitionOut, MigrationReport, SimulationOut
 
-log = logging.getLogger("insats.api")
 router = APIRouter(prefix="/definitions", tags=["definitions"], route_class=CheckedRoute)
 
 DefId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[\w\-.]+$", examples=["finsam-insats"])]
@@ -112,28 +110,11 @@ async def upload(
         raise ApiError("unsupported_media_type", f"Content-Type {ctype!r} stöds inte; använd application/yaml", 415)
     from starlette.concurrency import run_in_threadpool
 
-    try:
-        out: DefinitionOut = await run_in_threadpool(
-            services.definitions.upload, caller, text, idempotency_key=idempotency_key
-        )
-    except UNREADABLE as exc:
-        raise unreadable_definition(exc) from exc
+    out: DefinitionOut = await run_in_threadpool(
+        services.definitions.upload, caller, text, idempotency_key=idempotency_key
+    )
     return out
 
-
-UNREADABLE = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
-"""What the YAML loader raises on text it does not expect (issue 13: `=` alone made a TypeError in
-engine/core/loader.py's line_of); the loader's own fix belongs to the core, this keeps it a 422."""
-
-
-def unreadable_definition(exc: BaseException) -> ApiError:
-    log.error("definition loader failed on an upload: %s: %s", type(exc).__name__, str(exc)[:200])
-    return ApiError(
-        "definition_invalid",
-        "Definitionen kunde inte läsas som en processdefinition / the definition could not be read",
-        422,
-        errors=[{"field": "yaml", "message": "oläslig YAML / unreadable YAML"}],
-    )
 
 
 def _decode(raw: bytes) -> str:
