@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from engine.adapters.diagram import GraphvizRenderer
 from engine.adapters.store.accounts_store import SqlAlchemyAccounts
 from engine.adapters.store.case_store import SqlAlchemyCaseStore, log_access_in_session
 from engine.adapters.store.db import make_engine, session_factory
@@ -31,6 +32,7 @@ from engine.service.batch import BatchServices
 from engine.service.cases import CaseService
 from engine.service.contacts import ContactDirectory
 from engine.service.definitions import DefinitionCache, DefinitionService
+from engine.service.diagrams import DiagramService
 from engine.service.digest import DigestService
 from engine.service.dispatch import Dispatcher
 from engine.service.feed import EventFeedService
@@ -52,6 +54,11 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def diagram_service() -> DiagramService:
+    """Process diagrams laid out by Graphviz `dot` (the pages, `engine diagram`, the README's SVGs)."""
+    return DiagramService(GraphvizRenderer())
+
+
 @dataclass
 class Services:
     cases: CaseService
@@ -70,6 +77,7 @@ class Services:
     ids: Callable[[], str]
     case_store: CaseStore
     gallring_store: GallringStore
+    diagrams: DiagramService = field(default_factory=diagram_service)
 
     def close(self) -> None:
         self.engine.dispose()

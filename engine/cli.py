@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_simulate(sub)
 
+    from engine.diagram_cli import add_diagram
+
+    add_diagram(sub)
+
     from engine.db_cli import add_db_commands
 
     add_db_commands(sub)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.pages.diagram import describe, render_svg
+from api.pages.diagram import UNAVAILABLE, diagram_context, diagram_svg
 from api.pages.web import (
     MAX_YAML,
     AdminMe,
@@ -60,8 +60,7 @@ def _editor_ctx(request: Request, me: AccountOut, definition_id: str, version: i
         "d": d,
         "yaml": detail.yaml,
         "problems": [],
-        "svg": render_svg(d),
-        "rows": describe(d),
+        **diagram_context(request, d),
         "versions": versions,
         "running": running,
         "sim_start": today_of(request).isoformat(),
@@ -96,7 +95,7 @@ async def validate(request: Request, me: AdminMe) -> JSONResponse:
     d, problems = _problems(text)
     out: dict[str, Any] = {"ok": d is not None, "problems": problems}
     if d is not None:
-        out["svg"] = render_svg(d)
+        out["svg"] = diagram_svg(request, d) or f'<p class="small">{UNAVAILABLE}</p>'
         out["name"] = d.name
     return JSONResponse(out, headers={"Cache-Control": "no-store"})
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core.words import DECISIONS as DECISIONS  # re-exported for the templates
+from engine.core.words import OUTCOMES as OUTCOMES
+
 TASK_STATUS = {
     "open": "Öppen",
     "accepted": "Accepterad",
@@ -12,16 +15,6 @@ TASK_STATUS = {
     "cancelled": "Avbruten",
 }
 CASE_STATUS = {"active": "Pågående", "closed": "Avslutat"}
-DECISIONS = {"admitted": "Antagen", "not_admitted": "Ej antagen", "on_hold": "Vilande"}
-OUTCOMES = {
-    "förvärvsarbete": "Förvärvsarbete",
-    "studier": "Studier",
-    "arbetssökande": "Arbetssökande",
-    "övriga_avslutade": "Övriga avslutade",
-    "ovriga_avslutade": "Övriga avslutade",
-    "felregistrering": "Felregistrering",
-    "avbrott": "Avbrott",
-}
 GENDERS = {"kvinna": "Kvinnor", "man": "Män", "annat": "Annat", "okänt": "Okänt"}
 EVENTS = {
     "CaseReferred": "Remiss mottagen",

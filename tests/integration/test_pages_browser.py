@@ -258,7 +258,7 @@ def test_admin_breaks_a_definition_fixes_it_sees_the_diagram_simulates_and_publi
         assert page.locator("#problem-lista li").count() == 0
         diagram = page.locator("#diagram svg")
         assert "Arbetsträning" in diagram.inner_html()
-        assert "uppföljning var 4 veckor" in diagram.inner_html()  # a phase timer, noted in its box
+        assert "Uppföljning arbetsträning var 4 veckor" in diagram.inner_html()  # a phase timer, noted in its box
         v.check("editor-rattad")
         page.get_by_role("button", name="Spara som ny version").click()
         page.wait_for_load_state()
