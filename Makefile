@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint typecheck bench schema clean chromium
+.PHONY: run test unit integration lint typecheck bench schema diagrams clean chromium graphviz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,17 +20,22 @@ chromium:
 	@test -x $(CHROMIUM) && command -v curl >/dev/null && command -v jq >/dev/null || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium curl jq; }
 
+# The process diagrams are laid out by Graphviz `dot` (Debian package graphviz), for the pages and the CLI.
+graphviz:
+	@command -v dot >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends graphviz; }
+
 # make run PORT=8080 ARGS="--workers 2"  (PORT also as an environment variable; ARGS: any of `engine run`'s)
-run: $(STAMP)
+run: $(STAMP) graphviz
 	$(BIN)/python -m engine run $(if $(PORT),--port $(PORT)) $(ARGS)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium graphviz
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: $(STAMP) chromium
+integration: $(STAMP) chromium graphviz
 	$(BIN)/python -m pytest -q tests/integration
 
 lint: $(STAMP)
@@ -39,6 +44,11 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m engine schema > definitions/insats-definition.schema.json
+
+# The README's diagrams of the shipped definitions (a test checks they are what the CLI draws now).
+diagrams: $(STAMP) graphviz
+	$(BIN)/python -m engine diagram definitions/finsam-insats.yaml --svg -o docs/diagrams/finsam-insats.svg
+	$(BIN)/python -m engine diagram definitions/sip.yaml --svg -o docs/diagrams/sip.svg
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py

@@ -26,10 +26,10 @@ STYLE = {
 }
 NBSP3 = "&#160;&#160;&#160;"
 LINE_FONT = {  # (font, first line's prefix, next lines' prefix)
-    "task": ('<FONT POINT-SIZE="10.5">', "• ", NBSP3),
-    "detail": ('<FONT POINT-SIZE="9.5" COLOR="#3d4b5c">', NBSP3, NBSP3),
-    "timer": ('<FONT POINT-SIZE="10" COLOR="#7a4b00">', "", NBSP3),
-    "text": ('<FONT POINT-SIZE="10">', "", ""),
+    "task": ('<FONT POINT-SIZE="11">', "• ", NBSP3),
+    "detail": ('<FONT POINT-SIZE="10" COLOR="#3d4b5c">', NBSP3, NBSP3),
+    "timer": ('<FONT POINT-SIZE="10.5" COLOR="#7a4b00">', "", NBSP3),
+    "text": ('<FONT POINT-SIZE="10.5">', "", ""),
 }
 
 
@@ -57,7 +57,7 @@ def node_label(n: Node) -> str:
     for line in n.lines:
         if n.kind == "guard":
             rows.extend(
-                f'<TR><TD ALIGN="CENTER"><FONT POINT-SIZE="10">{escape(w)}</FONT></TD></TR>'
+                f'<TR><TD ALIGN="CENTER"><FONT POINT-SIZE="10.5">{escape(w)}</FONT></TD></TR>'
                 for w in _wrap(line.text, width)
             )
         else:
