@@ -602,3 +602,14 @@ class FakeDefinitionRows:
 
     def exists(self, ctx: object, definition_id: str) -> bool:
         return any(i == definition_id for i, _ in self._store.tables.definitions)
+
+
+class FakeDiagramRenderer:
+    """The diagram renderer port without Graphviz: a fixed drawing, the DOT texts it was given."""
+
+    def __init__(self) -> None:
+        self.inputs: list[str] = []
+
+    def render_svg(self, dot: str) -> str:
+        self.inputs.append(dot)
+        return '<svg width="10pt" height="10pt" viewBox="0.00 0.00 10.00 10.00"><title>n0</title><g/></svg>'

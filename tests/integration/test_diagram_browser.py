@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 
 from tests.diagram_kit import generated_definition
+from tests.integration import test_pages_browser as pages_browser
 from tests.integration.pages_kit import PagesApp, caller
-from tests.integration.test_pages_browser import ARTIFACTS, Visit, axe, browser, served  # noqa: F401  (fixtures)
+from tests.integration.test_pages_browser import ARTIFACTS, Visit
+
+# the pages' browser fixtures: an app served by uvicorn (its own for this module), Chromium, axe-core
+served = pages_browser.served
+browser = pages_browser.browser
+axe = pages_browser.axe
 
 SHOTS = ARTIFACTS / "diagram"
 TOLERANCE = 0.5  # px: what two touching boxes may share through rounding
@@ -33,7 +39,8 @@ GEOMETRY = """() => {
     nodes: [...svg.querySelectorAll('g.node')].map(g => ({
       cls: g.getAttribute('class'),
       shape: box(g.querySelector('path, polygon')),
-      texts: [...g.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => ({text: t.textContent, box: box(t)})),
+      texts: [...g.querySelectorAll('text')].filter(t => t.textContent.trim())
+        .map(t => ({text: t.textContent, box: box(t)})),
     })),
   };
 }"""
@@ -136,3 +143,15 @@ def test_zoom_buttons_scale_the_drawing_and_reset_restores_it(
         v.check("editor-smal")
     finally:
         v.close()
+
+
+def test_the_layout_check_catches_overlaps_and_labels_outside() -> None:
+    box = {"cls": "node phase", "shape": [10, 10, 110, 60], "texts": [{"text": "Fas A", "box": [20, 20, 80, 32]}]}
+    other = {"cls": "node guard", "shape": [70, 25, 150, 50], "texts": [{"text": "när", "box": [75, 30, 120, 42]}]}
+    with pytest.raises(AssertionError, match="overlaps"):
+        check_layout({"drawing": [0, 0, 200, 200], "nodes": [box, other, box]})
+    with pytest.raises(AssertionError, match="leaves the drawing"):
+        check_layout({"drawing": [0, 0, 100, 100], "nodes": [box, box, box]})
+    apart = {**other, "shape": [10, 80, 110, 120], "texts": [{"text": "när", "box": [20, 85, 60, 97]}]}
+    assert check_layout({"drawing": [0, 0, 200, 200], "nodes": [box, apart, {**box, "shape": [120, 10, 190, 60],
+                         "texts": [{"text": "B", "box": [130, 20, 150, 32]}]}]}) == 3  # fmt: skip
