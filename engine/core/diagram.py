@@ -144,8 +144,8 @@ def _due_words(d: Definition, t: Task) -> str:
         return f"inom {t.due} från {_lower_first(_fact(d, src[5:]))}"
     if src.startswith("task:"):
         other = d.task_by_id.get(src[5:])
-        name = _lower_first(other[1].label) if other else src[5:]
-        return f"inom {t.due} efter att {name} är klar"
+        name = other[1].label if other else src[5:]
+        return f"inom {t.due} efter att ”{name}” är klar"
     return f"inom {t.due}"
 
 
@@ -206,36 +206,33 @@ def _outcome_lines(d: Definition) -> tuple[str, ...]:
     return tuple(OUTCOMES.get(o.value, o.value) + (" (orsak krävs)" if o in needs_reason else "") for o in d.outcomes)
 
 
-def _timer_notes(d: Definition) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(phase id where it starts, title, lines) for the global timers and rehabiliteringskedjan."""
-    out: list[tuple[str, str, tuple[str, ...]]] = []
+def _timer_notes(d: Definition) -> list[tuple[str, str, tuple[Line, ...]]]:
+    """(phase id where it acts, title, lines): the global timers, one note per phase they start
+    in, and rehabiliteringskedjan (its checkpoints count from a fact that may be recorded in any
+    phase: beside the start, saying so)."""
+    out: list[tuple[str, str, tuple[Line, ...]]] = []
     g = d.global_timers
-    for timer, title, what in (
-        (g.no_contact, "Ingen kontakt", "Ingen kontakt med deltagaren på {after}: larm till {who}"),
-        (g.max_time, "Längsta tid i insatsen", "Insatsen har pågått {after}: meddela {who}"),
+    by_phase: dict[str, list[str]] = {}
+    for timer, what in (
+        (g.no_contact, "Ingen kontakt med deltagaren på {after}: larm till {who}"),
+        (g.max_time, "Insatsen har pågått {after}: meddela {who}"),
     ):
-        if timer is None:
-            continue
-        start = timer.starts_in if timer.starts_in in d.phase_by_id else d.start
+        if timer is not None:
+            start = timer.starts_in if timer.starts_in in d.phase_by_id else d.start
+            by_phase.setdefault(start, []).append(what.format(after=timer.after, who=who(d, timer.notify)))
+    for start, texts in by_phase.items():
         since = d.phase_by_id[start].label if start in d.phase_by_id else "ärendets start"
-        out.append(
-            (start, title, (what.format(after=timer.after, who=who(d, timer.notify)), f"Räknas från fasen {since}"))
-        )
+        lines = tuple(Line(t, "task") for t in texts) + (Line(f"Räknas från fasen {since}", "detail"),)
+        out.append((start, "Bevakning av hela insatsen", lines))
     rk = d.rehabiliteringskedjan
     if rk is not None:
         days = _join([f"dag {c}" for c in rk.checkpoints])
-        out.append(
-            (
-                d.start,
-                "Rehabiliteringskedjan",
-                (
-                    f"Försäkringskassans kontrollpunkter {days}",
-                    f"räknat från {_lower_first(_fact(d, rk.fact))}",
-                    f"Varning {rk.warn_before} före till {who(d, rk.notify)}",
-                    "Gäller i alla faser från när datumet registreras",
-                ),
-            )
+        rehab = (
+            Line(f"Försäkringskassans kontrollpunkter {days}, räknat från {_lower_first(_fact(d, rk.fact))}"),
+            Line(f"Varning {rk.warn_before} före till {who(d, rk.notify)}"),
+            Line("Gäller i alla faser från när datumet registreras", "detail"),
         )
+        out.append((d.start, "Rehabiliteringskedjan", rehab))
     return out
 
 
@@ -289,9 +286,17 @@ def build_graph(d: Definition) -> Graph:
             note = new("note", "Avbrott", ("Kan ske i varje fas", "Orsaker: " + _join(reasons)))
             g.edges.append(Edge(note, end, "note"))
             g.notes.append("Avbrott kan ske i varje fas, med orsak " + _join(reasons, "eller"))
-    for phase_id, title, lines_ in _timer_notes(d):
-        note = new("note", title, lines_)
-        g.edges.append(Edge(key[phase_id], note, "note", arrow=False))
+    beside: set[str] = set()
+    for phase_id, title, note_lines in _timer_notes(d):
+        note = f"a{next(counter)}"
+        g.nodes.append(Node(note, "note", title, note_lines))
+        # beside its phase: the first note on the right, a second on the left (a flat edge's
+        # direction orders the two), so no dotted line crosses a note
+        if phase_id in beside:
+            g.edges.append(Edge(note, key[phase_id], "note", arrow=False))
+        else:
+            g.edges.append(Edge(key[phase_id], note, "note", arrow=False))
+            beside.add(phase_id)
         g.same_rank.append((key[phase_id], note))
-        g.notes.append(f"{title}: " + ", ".join(lines_))
+        g.notes.append(f"{title}: " + "; ".join(x.text for x in note_lines))
     return g

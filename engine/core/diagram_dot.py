@@ -69,7 +69,7 @@ def to_dot(g: Graph, rankdir: str = "TB") -> str:
     out = [
         "digraph process {",
         f'  graph [rankdir={rankdir} nodesep=0.35 ranksep=0.3 pad=0.25 fontname="{FONT}" newrank=true];',
-        f'  node [fontname="{FONT}" fontsize=10 margin="0.12,0.06"];',
+        f'  node [fontname="{FONT}" fontsize=10 margin="0.16,0.07"];',
         f'  edge [fontname="{FONT}" color="#1f3a5f" arrowsize=0.8 penwidth=1.2];',
     ]
     for n in g.nodes:

@@ -81,12 +81,19 @@ def test_timers_and_rehabiliteringskedjan_are_shown_where_they_act() -> None:
     assert "Påminnelse 2 arbetsdagar före förfallodagen" in details
     assert "Eskaleras till Teamledare 2 arbetsdagar efter förfallodagen" in details
     intake = by_title["Inskrivning"].key
-    no_contact = by_title["Ingen kontakt"]
-    assert (intake, no_contact.key) in g.same_rank  # drawn beside the phase the timer starts in
-    assert [x.text for x in no_contact.lines][0] == "Ingen kontakt med deltagaren på 14 dagar: larm till Samordnare"
+    timers = by_title["Bevakning av hela insatsen"]
+    assert (intake, timers.key) in g.same_rank  # drawn beside the phase the timers start in
+    assert [x.text for x in timers.lines] == [
+        "Ingen kontakt med deltagaren på 14 dagar: larm till Samordnare",
+        "Insatsen har pågått 18 månader: meddela Teamledare",
+        "Räknas från fasen Inskrivning",
+    ]
     rehab = [x.text for x in by_title["Rehabiliteringskedjan"].lines]
-    assert rehab[0] == "Försäkringskassans kontrollpunkter dag 90, dag 180 och dag 365"
-    assert rehab[1] == "räknat från sjukperiodens första dag"
+    assert (
+        rehab[0]
+        == "Försäkringskassans kontrollpunkter dag 90, dag 180 och dag 365, räknat från sjukperiodens första dag"
+    )
+    assert (by_title["Aktualisering"].key, by_title["Rehabiliteringskedjan"].key) in g.same_rank
 
 
 def test_start_and_exit_with_outcomes_and_avbrott() -> None:
