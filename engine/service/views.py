@@ -294,6 +294,11 @@ class MigrationCaseOut(Out):
     to_phase: str | None = None
     problems: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    from_phase_label: str = ""
+    to_phase_label: str | None = None
+    tasks_opened: list[str] = Field(default_factory=list, description="Uppgifter som öppnas, i ord")
+    tasks_closed: list[str] = Field(default_factory=list, description="Uppgifter som stängs, i ord")
+    due_moved: list[str] = Field(default_factory=list, description="Förfallodagar som flyttas, i ord")
 
 
 class MigrationReport(Out):
