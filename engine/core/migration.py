@@ -107,11 +107,12 @@ def migrate_state(
             continue
         spec = found[1]
         before = old_def.task_by_id.get(task.spec)
-        if before is not None and (before[1].due, before[1].due_from) == (spec.due, spec.due_from) and (
+        if before is not None and (before[1].due, before[1].due_from, before[1].label) == (
+            spec.due, spec.due_from, spec.label) and (
             before[1].reminders, before[1].escalation) == (spec.reminders, spec.escalation):  # fmt: skip
             continue
         due = spec.due.after(_anchor(new, task, spec), new_def.working_calendar) if spec.due else None
-        changed = replace(task, due=due)
+        changed = replace(task, due=due, label=spec.label)
         new.tasks[task.id] = changed
         set_task_timers(ctx, changed, spec)
         if due != task.due:

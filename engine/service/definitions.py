@@ -15,7 +15,7 @@ from engine.core.definition_diff import DiffLine, diff_definitions, who
 from engine.core.events import Event
 from engine.core.loader import DefinitionError, Problem, loads, parse_yaml
 from engine.core.migration import TaskChange, migrate_state
-from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate
+from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate, timeline
 from engine.service.access import Caller, require_admin
 from engine.service.changes import restated
 from engine.service.errors import ServiceError, not_found
@@ -37,6 +37,7 @@ from engine.service.views import (
     MigrationCaseOut,
     MigrationReport,
     SimulationOut,
+    TimelineBarOut,
 )
 from engine.service.yaml_edit import set_version
 
@@ -248,6 +249,7 @@ class DefinitionService:
                 commands=result.commands,
                 closed_on=result.state.closed_on,
                 lines=[AgendaLineOut(day=line.day, who=line.who, what=line.what) for line in agenda(d, result)],
+                bars=[TimelineBarOut(**dataclasses.asdict(b)) for b in timeline(d, result)],
             )
 
         key = idempotency_key if caller is not None else None
