@@ -124,11 +124,11 @@ def chart(d: Definition, result: SimulationOut) -> dict[str, Any]:
                 "due_at": pct(b.due) if b.due is not None and first <= b.due <= last else None,
             }
         )
-    step = max(span // 6, 1)
-    ticks = [{"day": first + timedelta(days=i), "left": pct(first + timedelta(days=i))} for i in range(0, span, step)]
+    days = sorted({first + timedelta(days=round(i * (span - 1) / 5)) for i in range(6)})
+    ticks = [{"day": day, "left": pct(day)} for day in days]
     order = [""] + [p.id for p in d.parties]
     ordered = [lanes[k] for k in order if k in lanes] + [v for k, v in lanes.items() if k not in order]
-    return {"lanes": ordered, "ticks": ticks[:7], "first": first, "last": last}
+    return {"lanes": ordered, "ticks": ticks, "first": first, "last": last}
 
 
 @router.get("/admin/definitioner/{definition_id}/{version}/simulera", response_class=HTMLResponse)

@@ -164,7 +164,8 @@ async def migrate(request: Request, me: AdminMe, definition_id: str) -> Response
         return redirect(request, f"/admin/definitioner/{definition_id}/migrera?fran={ctx['fran']}&till={ctx['till']}")
     session(request).message(
         "ok",
-        f"{report.migrated} {'ärende' if report.migrated == 1 else 'ärenden'} flyttades från version {report.from_version} till {report.to_version}"
+        f"{report.migrated} {'ärende' if report.migrated == 1 else 'ärenden'} flyttades "
+        f"från version {report.from_version} till {report.to_version}"
         + (f"; {report.unmappable} kunde inte flyttas och stannar kvar." if report.unmappable else "."),
     )
     return redirect(request, f"/admin/definitioner/{definition_id}/migrera?fran={ctx['fran']}&till={ctx['till']}")

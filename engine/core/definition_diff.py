@@ -80,7 +80,7 @@ def _extension_words(e: Extension | None) -> str:
 
 
 def _escalation_words(d: Definition, e: Escalation | None) -> str:
-    return "ingen" if e is None else f"till {who(d, e.to)} {e.after} efter förfallodagen"
+    return "ingen" if e is None else f"{who(d, e.to)}, {e.after} efter förfallodagen"
 
 
 def _reminder_words(items: list[Duration]) -> str:
@@ -99,7 +99,11 @@ def _task_changes(old_d: Definition, new_d: Definition, old: Task, new: Task) ->
         out.append("fristen räknas nu från en annan tidpunkt")
     if old.reminders != new.reminders:
         out.append(f"påminnelser ändrade från {_reminder_words(old.reminders)} till {_reminder_words(new.reminders)}")
-    if old.escalation != new.escalation:
+    if old.escalation is not None and new.escalation is not None and old.escalation.after == new.escalation.after:
+        if old.escalation.to != new.escalation.to:
+            to, was = who(new_d, new.escalation.to), who(old_d, old.escalation.to)
+            out.append(f"eskaleras nu till {to} i stället för {was}")
+    elif old.escalation != new.escalation:
         out.append(
             f"eskalering ändrad från {_escalation_words(old_d, old.escalation)} "
             f"till {_escalation_words(new_d, new.escalation)}"
