@@ -1,8 +1,8 @@
-"""Förbund admin: the definitions editor (validate, save, publish, simulate, migrate)."""
+"""Förbund admin: the definitions editor (validate, save). Publishing, migrating and comparing
+versions are in versions.py, the forms in forms.py, simulation in simulation_page.py."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,13 +20,11 @@ from api.pages.web import (
     render,
     services_of,
     session,
-    today_of,
     web_of,
 )
 from api.routing import CheckedRoute
 from engine.core.definition import Definition
 from engine.core.loader import DefinitionError, loads
-from engine.core.simulation import SimulationOptions, default_path
 from engine.service.accounts import AccountOut
 from engine.service.errors import ServiceError
 
@@ -63,10 +61,6 @@ def _editor_ctx(request: Request, me: AccountOut, definition_id: str, version: i
         **diagram_context(request, d),
         "versions": versions,
         "running": running,
-        "sim_start": today_of(request).isoformat(),
-        "sim_path": ",".join(default_path(d)),
-        "simulation": None,
-        "report": None,
     }
 
 
@@ -113,69 +107,3 @@ async def save_definition(request: Request, me: AdminMe, definition_id: str) -> 
         return render(request, "editor.html", ctx, status=422)
     session(request).message("ok", f"Version {out.version} är sparad men inte publicerad.")
     return redirect(request, f"/admin/definitioner/{out.id}?version={out.version}")
-
-
-@router.post("/admin/definitioner/{definition_id}/{version}/publicera", dependencies=Csrf)
-def publish(request: Request, me: AdminMe, definition_id: str, version: int) -> Response:
-    try:
-        services_of(request).definitions.publish(me.caller(), definition_id, version)
-        session(request).message(
-            "ok",
-            f"Version {version} är publicerad: nya ärenden startar på den. Pågående ärenden stannar på sin version.",
-        )
-    except ServiceError as exc:
-        session(request).message("fel", exc.message)
-    return redirect(request, f"/admin/definitioner/{definition_id}?version={version}")
-
-
-@router.post("/admin/definitioner/{definition_id}/{version}/simulera", response_class=HTMLResponse, dependencies=Csrf)
-async def simulate(request: Request, me: AdminMe, definition_id: str, version: int) -> Response:
-    form = await form_of(request)
-    ctx = _editor_ctx(request, me, definition_id, version)
-    try:
-        start = date.fromisoformat(form.get("start", ""))
-        sick = date.fromisoformat(form["sjukperiod"]) if form.get("sjukperiod") else None
-    except ValueError:
-        ctx["sim_error"] = "Ange datum som ÅÅÅÅ-MM-DD."
-        return render(request, "editor.html", ctx, status=422)
-    path = tuple(p.strip() for p in form.get("vag", "").replace(";", ",").split(",") if p.strip())
-    ctx.update(sim_start=start.isoformat(), sim_path=",".join(path), sim_sick=form.get("sjukperiod", ""))
-    try:
-        result = services_of(request).definitions.simulate(
-            definition_id, version, SimulationOptions(start=start, path=path, sick_period_start=sick)
-        )
-    except ServiceError as exc:
-        ctx["sim_error"] = exc.message
-        return render(request, "editor.html", ctx, status=422)
-    per_party: dict[str, list[Any]] = {}
-    for line in result.lines:
-        per_party.setdefault(line.who, []).append(line)
-    ctx["simulation"] = {"result": result, "per_party": per_party}
-    return render(request, "editor.html", ctx)
-
-
-@router.post("/admin/definitioner/{definition_id}/migrera", response_class=HTMLResponse, dependencies=Csrf)
-async def migrate(request: Request, me: AdminMe, definition_id: str) -> Response:
-    form = await form_of(request)
-    try:
-        from_v, to_v = int(form.get("fran", "")), int(form.get("till", ""))
-    except ValueError:
-        raise PageError(422, "Välj versioner att migrera mellan.") from None
-    phase_map: dict[str, str] = {}
-    for line in form.get("fasmappning", "").splitlines():
-        if "=" in line:
-            old, new = line.split("=", 1)
-            if old.strip() and new.strip():
-                phase_map[old.strip()] = new.strip()
-    dry = form.get("provkorning") == "ja"
-    ctx = _editor_ctx(request, me, definition_id, to_v)
-    try:
-        ctx["report"] = services_of(request).definitions.migrate(
-            me.caller(), definition_id, from_v, to_v, phase_map, dry_run=dry
-        )
-    except ServiceError as exc:
-        ctx["migrate_error"] = exc.message
-        return render(request, "editor.html", ctx, status=422)
-    if not dry:
-        ctx["running"] = web_of(request).overview.running_per_version(me.caller(), definition_id)
-    return render(request, "editor.html", ctx)

@@ -279,3 +279,33 @@ def agenda(d: Definition, result: SimulationResult) -> list[Line]:
             what = "Avbrott: " + str(data.get("reason")) if data.get("avbrott") else f"Avslut: {data.get('outcome')}"
         lines.append(Line(day, who, what))
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a simulation's timeline: a phase visit or a task, from its first to its last day."""
+
+    lane: str
+    """The party (id) whose row the bar is in, or "" for the case's phases."""
+    label: str
+    start: date
+    end: date
+    due: date | None = None
+    responsible: str = ""
+    late: bool = False
+
+
+def timeline(d: Definition, result: SimulationResult) -> list[Bar]:
+    """Phases (lane "") and tasks per party, as dated bars for a Gantt-like chart."""
+    s = result.state
+    last = s.closed_on or max([s.started_on, *(t.closed_on or t.created_on for t in s.tasks.values())])
+    bars: list[Bar] = []
+    visits = s.phase_visits
+    for i, (phase, entered) in enumerate(visits):
+        end = visits[i + 1][1] if i + 1 < len(visits) else last
+        bars.append(Bar("", d.phase_by_id[phase].label if phase in d.phase_by_id else phase, entered, end))
+    for t in sorted(s.tasks.values(), key=lambda t: (t.created_on, t.id)):
+        end = t.closed_on or last
+        late = t.due is not None and end > t.due
+        bars.append(Bar(t.party, t.label, t.created_on, end, t.due, t.responsible, late))
+    return bars

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import io
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from engine.core.definition import Definition
+from engine.core.definition_diff import DiffLine, diff_definitions, who
 from engine.core.events import Event
 from engine.core.loader import DefinitionError, Problem, loads, parse_yaml
-from engine.core.migration import migrate_state
-from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate
+from engine.core.migration import TaskChange, migrate_state
+from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate, timeline
 from engine.service.access import Caller, require_admin
 from engine.service.changes import restated
 from engine.service.errors import ServiceError, not_found
@@ -39,7 +37,9 @@ from engine.service.views import (
     MigrationCaseOut,
     MigrationReport,
     SimulationOut,
+    TimelineBarOut,
 )
+from engine.service.yaml_edit import set_version
 
 
 class DefinitionCache:
@@ -96,22 +96,6 @@ def problem_details(problems: list[Problem]) -> dict[str, Any]:
     return {"problems": [{"line": p.line, "message": p.message, "path": p.path} for p in problems]}
 
 
-def _with_version(text: str, version: int) -> str:
-    """The YAML with its `version:` set, comments and layout kept."""
-    y = YAML(typ="rt")
-    y.version = (1, 2)
-    y.preserve_quotes = True
-    root = y.load(text)
-    root["version"] = version
-    out = io.StringIO()
-    y.dump(root, out)
-    result = out.getvalue()
-    # ruamel writes a %YAML directive when a version is set; keep the file as the admin wrote it
-    if result.startswith("%YAML"):
-        result = result.split("\n", 2)[2] if result.split("\n", 2)[1] == "---" else result.split("\n", 1)[1]
-    return result
-
-
 class DefinitionService:
     def __init__(
         self, store: DefinitionStore, cases: CaseStore, clock: Callable[[], datetime], cache: DefinitionCache
@@ -143,6 +127,13 @@ class DefinitionService:
         """The parsed version (cached): for the editor and simulation, never for showing labels."""
         with self._store.unit() as unit:
             return self.cache.get(unit, definition_id, version)
+
+    def diff(self, definition_id: str, from_version: int, to_version: int) -> builtins.list[DiffLine]:
+        """What changed from one version to another, in words (`diff_definitions`)."""
+        with self._store.unit() as unit:
+            old = self.cache.get(unit, definition_id, from_version)
+            new = self.cache.get(unit, definition_id, to_version)
+        return diff_definitions(old, new)
 
     def labels(self, definition_id: str, version: int) -> dict[str, Any]:
         """The stored labels of one version (`stored_labels`), read without parsing its YAML;
@@ -200,7 +191,7 @@ class DefinitionService:
         def store(unit: DefinitionUnit) -> DefinitionOut:
             last = unit.max_version(parsed.id) or 0
             version = max(last + 1, parsed.version)
-            text = yaml_text if version == parsed.version else _with_version(yaml_text, version)
+            text = yaml_text if version == parsed.version else set_version(yaml_text, version)
             parse_yaml(text, file)  # still YAML
             row = DefinitionRecord(
                 id=parsed.id, version=version, name=parsed.name, yaml=text, published=False,
@@ -258,6 +249,7 @@ class DefinitionService:
                 commands=result.commands,
                 closed_on=result.state.closed_on,
                 lines=[AgendaLineOut(day=line.day, who=line.who, what=line.what) for line in agenda(d, result)],
+                bars=[TimelineBarOut(**dataclasses.asdict(b)) for b in timeline(d, result)],
             )
 
         key = idempotency_key if caller is not None else None
@@ -308,12 +300,15 @@ class DefinitionService:
         changes: builtins.list[CaseChange] = []
         for row in unit.cases_on(definition_id, from_version, "active"):
             state = row.state
-            outcome = migrate_state(old, new, state, phase_map)
+            outcome = migrate_state(old, new, state, phase_map, now)
+            before = old.phase_by_id.get(state.phase)
+            from_label = before.label if before is not None else state.phase
             if outcome.state is None:
                 out.append(
                     MigrationCaseOut(
-                        case_id=row.id, status="unmappable", from_phase=state.phase, problems=list(outcome.problems)
-                    )
+                        case_id=row.id, status="unmappable", from_phase=state.phase, problems=list(outcome.problems),
+                        from_phase_label=from_label,
+                    )  # fmt: skip
                 )
                 continue
             out.append(
@@ -323,11 +318,17 @@ class DefinitionService:
                     from_phase=state.phase,
                     to_phase=outcome.state.phase,
                     notes=list(outcome.notes),
+                    from_phase_label=from_label,
+                    to_phase_label=new.phase_by_id[outcome.state.phase].label,
+                    tasks_opened=[_task_words(new, t, "senast") for t in outcome.opened],
+                    tasks_closed=[_task_words(old, t, "") for t in outcome.closed],
+                    due_moved=[_task_words(new, t, "flyttas") for t in outcome.moved],
                 )
             )
             data = {"from": old.key, "to": new.key, "from_phase": state.phase, "to_phase": outcome.state.phase,
                     "actor": caller.user_id}  # fmt: skip
-            changes.append(restated(row, outcome.state, now, caller.user_id, [Event("CaseMigrated", now, data)]))
+            events = [Event("CaseMigrated", now, data), *outcome.events]
+            changes.append(restated(row, outcome.state, now, caller.user_id, events))
         if not dry_run:
             try:
                 unit.append(changes)
@@ -344,6 +345,16 @@ class DefinitionService:
             migrated=sum(1 for c in out if c.status in ("migrated", "would_migrate")),
             unmappable=sum(1 for c in out if c.status == "unmappable"),
         )
+
+
+def _task_words(d: Definition, t: TaskChange, how: str) -> str:
+    """'Bekräfta mottagen remiss (Samordnare), senast 2026-06-22' and the like."""
+    text = f"{t.label} ({who(d, t.responsible)})"
+    if how == "flyttas":
+        return f"{text}: förfallodagen flyttas från {t.due_before or 'ingen'} till {t.due_after or 'ingen'}"
+    if how == "senast" and t.due_after is not None:
+        return f"{text}, senast {t.due_after}"
+    return text
 
 
 def _out(row: DefinitionRecord) -> DefinitionOut:

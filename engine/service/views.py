@@ -264,6 +264,16 @@ class AgendaLineOut(Out):
     what: str
 
 
+class TimelineBarOut(Out):
+    lane: str = Field(description='Partens id, eller "" för ärendets faser')
+    label: str
+    start: date
+    end: date
+    due: date | None = None
+    responsible: str = ""
+    late: bool = False
+
+
 class SimulationOut(Out):
     model_config = _examples(
         {
@@ -282,6 +292,7 @@ class SimulationOut(Out):
     commands: int
     closed_on: date | None
     lines: list[AgendaLineOut]
+    bars: list[TimelineBarOut] = Field(default_factory=list, description="Tidslinjen: faser och uppgifter per part")
 
 
 MigrationCaseStatus = Literal["migrated", "would_migrate", "unmappable", "unchanged"]
@@ -294,6 +305,11 @@ class MigrationCaseOut(Out):
     to_phase: str | None = None
     problems: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    from_phase_label: str = ""
+    to_phase_label: str | None = None
+    tasks_opened: list[str] = Field(default_factory=list, description="Uppgifter som öppnas, i ord")
+    tasks_closed: list[str] = Field(default_factory=list, description="Uppgifter som stängs, i ord")
+    due_moved: list[str] = Field(default_factory=list, description="Förfallodagar som flyttas, i ord")
 
 
 class MigrationReport(Out):

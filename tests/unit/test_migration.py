@@ -30,7 +30,7 @@ def referred(d: Definition) -> CaseState:
 def test_a_case_in_a_phase_that_exists_moves_to_the_new_version_unchanged_otherwise() -> None:
     old = loads(TEXT)
     state = referred(old)
-    outcome = migrate_state(old, v2(), state, {})
+    outcome = migrate_state(old, v2(), state, {}, NOW)
     assert outcome.state is not None
     assert outcome.problems == ()
     assert outcome.state.definition_version == 2
@@ -45,10 +45,10 @@ def test_an_unmapped_phase_is_reported_and_the_state_left_alone() -> None:
         TEXT.replace("  - id: aktualisering\n", "  - id: remiss\n").replace("start: aktualisering", "start: remiss")
     )
     state = referred(old)
-    outcome = migrate_state(old, new, state, {})
+    outcome = migrate_state(old, new, state, {}, NOW)
     assert outcome.state is None
     assert any("aktualisering" in p for p in outcome.problems)
-    mapped = migrate_state(old, new, state, {"aktualisering": "remiss"})
+    mapped = migrate_state(old, new, state, {"aktualisering": "remiss"}, NOW)
     assert mapped.state is not None
     assert mapped.state.phase == "remiss"
     assert mapped.notes
@@ -57,7 +57,7 @@ def test_an_unmapped_phase_is_reported_and_the_state_left_alone() -> None:
 def test_a_case_on_another_version_or_closed_is_not_migrated() -> None:
     old = loads(TEXT)
     state = referred(old)
-    assert migrate_state(v2(), v2(), state, {}).state is None
+    assert migrate_state(v2(), v2(), state, {}, NOW).state is None
     closed = state.clone()
     closed.status = "closed"
-    assert migrate_state(old, v2(), closed, {}).state is None
+    assert migrate_state(old, v2(), closed, {}, NOW).state is None
