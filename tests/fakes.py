@@ -41,6 +41,7 @@ from engine.service.ports import (
 )
 from engine.service.preferences import AccountPreference
 from engine.service.query_ports import (
+    AccessLogFilter,
     AccessLogRecord,
     AccountRecord,
     CaseFacts,
@@ -152,14 +153,19 @@ class FakeAccessLog:
         self.entries = list(entries)
         self.spans = list(spans)
 
-    def page(
-        self, *, person_id: str | None, user_id: str | None, case_id: str | None, limit: int, offset: int
-    ) -> tuple[int, list[AccessLogRecord]]:
-        rows = [
-            r for r in sorted(self.entries, key=lambda r: r.id)
-            if (person_id is None or r.person_id == person_id) and (user_id is None or r.user_id == user_id)
-            and (case_id is None or r.case_id == case_id)
-        ]  # fmt: skip
+    def page(self, where: AccessLogFilter, *, limit: int, offset: int) -> tuple[int, list[AccessLogRecord]]:
+        f = where
+
+        def keep(r: AccessLogRecord) -> bool:
+            return (
+                all(want is None or got == want for got, want in (
+                    (r.person_id, f.person_id), (r.user_id, f.user_id), (r.case_id, f.case_id), (r.party, f.party)))
+                and (f.case_prefix is None or (r.case_id or "").startswith(f.case_prefix))
+                and (f.purpose is None or f.purpose.lower() in r.purpose.lower())
+                and (f.start is None or r.at >= f.start) and (f.end is None or r.at < f.end)
+            )  # fmt: skip
+
+        rows = [r for r in sorted(self.entries, key=lambda r: r.id) if keep(r)]
         return len(rows), rows[offset : offset + limit]
 
     def period(self, start: datetime, end: datetime) -> tuple[list[AccessLogRecord], list[TaskSpan]]:

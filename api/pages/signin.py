@@ -66,6 +66,8 @@ def home(request: Request) -> Response:
         return redirect(request, "/admin/definitioner")
     if account.caller().is_party:
         return redirect(request, "/uppgifter")
+    if account.kind == "auditor":
+        return redirect(request, "/granskning/atkomstlogg")
     return redirect(request, "/installningar")
 
 
