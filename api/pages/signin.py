@@ -72,7 +72,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/logga-in", response_class=HTMLResponse)
-def login_page(request: Request, nasta: str | None = None) -> Response:
+def login_page(request: Request, nasta: str | None = None, utgangen: str | None = None) -> Response:
     web = web_of(request)
     seed_demo_accounts(web)
     return render(
@@ -82,6 +82,7 @@ def login_page(request: Request, nasta: str | None = None) -> Response:
             "next": local_path(nasta, "/"),
             "local": web.settings.web_local_accounts,
             "oidc": web.settings.web_oidc_enabled,
+            "expired": utgangen == "1",
         },
     )
 

@@ -37,14 +37,24 @@ MAX_YAML = 200_000
 
 
 class LoginRequired(Exception):
-    pass
+    """Not signed in; `expired`: a form was posted on a session that has run out."""
+
+    def __init__(self, expired: bool = False) -> None:
+        super().__init__("login required")
+        self.expired = expired
 
 
 class PageError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A page that cannot be shown: rendered by api/pages/errors.py with the menu and a way back."""
+
+    def __init__(self, status: int, message: str, title: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.title = title
+
+
+CSRF_TITLE = "Formuläret har gått ut"
 
 
 @dataclass
@@ -145,7 +155,14 @@ async def check_csrf(request: Request) -> None:
         value = form.get("csrf_token")
         token = value if isinstance(value, str) else None
     if not SessionCodec.csrf_ok(sess, token):
-        raise PageError(403, "Formuläret saknar giltig säkerhetskod (CSRF). Ladda om sidan och försök igen.")
+        if not sess.user_id and request.url.path != "/logga-in":
+            raise LoginRequired(expired=True)  # the session ran out while the form was open
+        raise PageError(
+            403,
+            "Formuläret saknar giltig säkerhetskod (CSRF), till exempel för att det var öppet länge eller i en "
+            "annan flik. Gå tillbaka, ladda om sidan och försök igen.",
+            title=CSRF_TITLE,
+        )
 
 
 Csrf = [Depends(check_csrf)]
