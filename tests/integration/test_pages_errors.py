@@ -46,7 +46,8 @@ def test_not_found_keeps_the_menu_and_the_way_back(pages: PagesApp) -> None:
     title, links = _page(r.text)
     assert title == "Sidan finns inte"
     assert links == ["Tillbaka till föregående sida", "Tillbaka till Mina uppgifter"]
-    assert 'aria-label="Huvudmeny"' in r.text and "Logga ut" in r.text
+    assert 'aria-label="Huvudmeny"' in r.text
+    assert "Logga ut" in r.text
     anonymous = client(pages).get("/finns-inte", headers=HTML)
     assert _page(anonymous.text)[1] == ["Till inloggningen"]
     other_site = c.get("/finns-inte", headers={**HTML, "referer": "https://elak.example/"})
@@ -105,6 +106,8 @@ def test_an_unexpected_error_is_a_swedish_page_not_a_trace(pages: PagesApp) -> N
     r = c.get("/trasig-sida", headers=HTML)
     assert r.status_code == 500
     assert _page(r.text)[0] == "Något gick fel hos oss"
-    assert "RuntimeError" not in r.text and "Traceback" not in r.text
+    assert "RuntimeError" not in r.text
+    assert "Traceback" not in r.text
     api = c.get("/trasig-sida")
-    assert api.status_code == 500 and api.headers["content-type"] == "application/problem+json"
+    assert api.status_code == 500
+    assert api.headers["content-type"] == "application/problem+json"
