@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import account, admin, audit, case, errors, signin, statistics, tasks
+from api.pages import account, admin, audit, case, errors, notifications, signin, statistics, tasks
 from api.pages.config import session_secret
 from api.pages.session import SessionCodec
 from api.pages.web import STATIC_DIR, Web
@@ -22,6 +22,7 @@ ROUTERS = (
     admin.router,
     statistics.router,
     audit.router,
+    notifications.router,
 )
 
 

@@ -91,8 +91,10 @@ def session(request: Request) -> Session:
 def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
     web = web_of(request)
     sess = web.codec.load(request)
+    me = ctx.get("me", getattr(request.state, "account", None))
     context = {
-        "me": getattr(request.state, "account", None),
+        "me": me,
+        "unread": unread_count(request, me),
         "csrf": sess.csrf,
         "flash": sess.pop_flash(),
         "path": request.url.path,
@@ -102,6 +104,14 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
     web.codec.save(sess, resp)
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+def unread_count(request: Request, me: Any) -> int:
+    """The count beside "Aviseringar" in the menu (handläggare and samordnare only)."""
+    if me is None or not getattr(me, "party", None):
+        return 0
+    count: int = services_of(request).notifications.unread(me.caller())
+    return count
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:
