@@ -78,7 +78,7 @@ def way_back(request: Request, me: object) -> list[tuple[str, str]]:
         parts = urlsplit(referer)
         if parts.netloc == request.url.netloc:
             back = local_path(parts.path + (f"?{parts.query}" if parts.query else ""), "")
-            if back and parts.path != request.url.path:
+            if back and (parts.path != request.url.path or request.method != "GET"):
                 out.append((back, "Tillbaka till föregående sida"))
     if me is None:
         out.append(("/logga-in", "Till inloggningen"))

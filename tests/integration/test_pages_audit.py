@@ -90,6 +90,9 @@ def caller_of_auditor():  # type: ignore[no-untyped-def]
 
 def test_loggkontroll_explains_its_findings_in_swedish_and_exports_them(pages: PagesApp) -> None:
     c = signed_in(pages, AUDITOR)
+    everything = c.get("/granskning/loggkontroll?period=2026-06&urval=500")
+    assert everything.status_code == 200
+    assert "på natten" in everything.text.split('id="urvalet"')[1]  # flagged entries in the sample's table
     html = c.get("/granskning/loggkontroll?period=2026-06&urval=5").text
     assert "läsningar i åtkomstloggen" in html
     assert "urvalet visar 5 av dem" in html
