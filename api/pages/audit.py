@@ -210,11 +210,14 @@ def access_log_export(
 
 def finding(e: LogEntry, names: Names) -> str:
     """One flagged entry as a sentence: who, of which party, did what, when, and why it stands out."""
-    who = names.user(e.user_id)
-    party = f" ({names.party(e.party)})" if e.party else ""
-    case = f" i ärende {case_reference(e.case_id)}" if e.case_id else ""
+    name = names.users.get(e.user_id)
+    who = f"{name} ({e.user_id}{', ' + names.party(e.party) if e.party else ''})" if name else e.user_id
+    what = purpose_text(e.purpose, e.resource)
+    if e.case_id:
+        ref = case_reference(e.case_id)
+        what = what.removesuffix("ärendet") + f"ärende {ref}" if what.endswith("ärendet") else f"{what} i ärende {ref}"
     why = ", ".join(FLAGS.get(f, f) for f in e.flags)
-    return f"{who}{party} {purpose_text(e.purpose, e.resource)}{case} {when(e.at)}, {why}."
+    return f"{who} {what} {when(e.at)}, {why}."
 
 
 def summary(s: LoggkontrollSample, night: str) -> list[str]:

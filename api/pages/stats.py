@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-ROW, LABEL_W, BAR_W = 22, 190, 300
+ROW, BAR_W = 22, 300
 SERIES_CLASSES = ("bar", "bar bar2", "bar bar3")
 
 
@@ -26,7 +26,8 @@ def bar_chart(
     group = ROW * n + 10
     legend = 24 if n > 1 else 0
     height = group * len(rows) + 10 + legend
-    width = LABEL_W + BAR_W + 70
+    label_w = min(330, 16 + round(7.6 * max(len(label) for label, _ in rows)))  # the longest label fits
+    width = label_w + BAR_W + 70
     desc = "; ".join(
         f"{label}: " + ", ".join(f"{s} {hidden if v is None else v}" for s, v in zip(series, vs, strict=True))
         for label, vs in rows
@@ -36,7 +37,7 @@ def bar_chart(
         f'aria-label="{escape(title)}: {escape(desc)}">'
     ]
     if n > 1:
-        x = LABEL_W
+        x = label_w
         for i, s in enumerate(series):
             out.append(f'<rect x="{x}" y="6" width="12" height="12" class="{SERIES_CLASSES[i % 3]}"/>')
             out.append(f'<text x="{x + 18}" y="17" class="value">{escape(s)}</text>')
@@ -44,15 +45,15 @@ def bar_chart(
     for i, (label, vs) in enumerate(rows):
         y0 = legend + 5 + i * group
         out.append(
-            f'<text x="{LABEL_W - 8}" y="{y0 + group // 2 + 2}" text-anchor="end" class="label">{escape(label)}</text>'
+            f'<text x="{label_w - 8}" y="{y0 + group // 2 + 2}" text-anchor="end" class="label">{escape(label)}</text>'
         )
         for j, v in enumerate(vs):
             y = y0 + j * ROW
             w = 0 if not v else max(2, round(BAR_W * v / top))
             if w:
                 cls = SERIES_CLASSES[j % 3]
-                out.append(f'<rect x="{LABEL_W}" y="{y + 3}" width="{w}" height="{ROW - 6}" class="{cls}"/>')
+                out.append(f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{ROW - 6}" class="{cls}"/>')
             text = hidden if v is None else str(v)
-            out.append(f'<text x="{LABEL_W + w + 6}" y="{y + 16}" class="value">{escape(text)}</text>')
+            out.append(f'<text x="{label_w + w + 6}" y="{y + 16}" class="value">{escape(text)}</text>')
     out.append("</svg>")
     return "\n".join(out)

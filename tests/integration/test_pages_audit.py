@@ -97,7 +97,7 @@ def test_loggkontroll_explains_its_findings_in_swedish_and_exports_them(pages: P
     assert "läsningar i åtkomstloggen" in html
     assert "urvalet visar 5 av dem" in html
     assert "på natten" in html
-    assert "Rut Holm (rut.rehab@region)" in html
+    assert "Rut Holm (rut.rehab@region, Regionen) läste ärende INS-" in html
     assert "läste ärendet" in html
     assert "outside_task" not in html
     assert "night" not in html.replace("natt", "")
