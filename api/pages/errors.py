@@ -30,7 +30,7 @@ TITLES = {
     403: "Du har inte behörighet",
     404: "Sidan finns inte",
     405: "Det går inte att göra så här",
-    409: "Någon annan hann före",
+    409: "Det går inte att göra just nu",
     412: "Någon annan hann före",
     422: "Uppgifterna kunde inte tas emot",
     429: "För många försök",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.service.errors import ServiceError
 from tests.integration.pages_kit import PagesApp, build
 from tests.integration.test_pages import client, signed_in
 
@@ -27,7 +28,11 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PagesApp]:
     def broken() -> None:
         raise RuntimeError("a bug that must not happen")
 
+    def conflict() -> None:
+        raise ServiceError("definition_not_published", "Version 2 är inte publicerad än.")
+
     p.app.add_api_route("/trasig-sida", broken, include_in_schema=False)
+    p.app.add_api_route("/krock", conflict, include_in_schema=False)
     yield p
     p.close()
 
@@ -110,4 +115,17 @@ def test_an_unexpected_error_is_a_swedish_page_not_a_trace(pages: PagesApp) -> N
     assert "Traceback" not in r.text
     api = c.get("/trasig-sida")
     assert api.status_code == 500
+    assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_a_conflict_from_the_service_is_a_page_with_its_swedish_message(pages: PagesApp) -> None:
+    c = signed_in(pages, "frida.admin@forbund")
+    r = c.get("/krock", headers={**HTML, "referer": "http://testserver/admin/definitioner"})
+    assert r.status_code == 409
+    title, links = _page(r.text)
+    assert title == "Det går inte att göra just nu"
+    assert "Version 2 är inte publicerad än." in r.text
+    assert links == ["Tillbaka till föregående sida", "Tillbaka till Processdefinitioner"]
+    api = c.get("/krock")
+    assert api.status_code == 409
     assert api.headers["content-type"] == "application/problem+json"
