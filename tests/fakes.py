@@ -288,6 +288,16 @@ class FakeOutboxBatch:
     def event_seq(self, event_id: int) -> int | None:
         return self._o.event_seqs.get(event_id)
 
+    def notifications_to(self, recipients: Sequence[str], limit: int) -> list[OutboxMessage]:
+        rows = [m for m in self._o.rows.values() if m.recipient in recipients and m.kind not in DELIVERY_KINDS]
+        return sorted(rows, key=lambda m: -m.id)[:limit]
+
+    def read_marks(self, user_id: str, ids: Sequence[int]) -> set[int]:
+        return {i for i in ids if (user_id, i) in self._o.reads}
+
+    def mark_read(self, user_id: str, ids: Sequence[int], at: datetime) -> None:
+        self._o.reads.update((user_id, i) for i in ids)
+
     def open_tasks_due_by(self, day: date) -> list[DueTask]:
         return sorted((t for t in self._o.due_tasks if t.due <= day), key=lambda t: (t.due, t.case_id, t.task_id))
 
@@ -314,12 +324,14 @@ class FakeOutbox:
         self.last_event_ids: dict[str, int] = {}
         self.due_tasks: list[DueTask] = []
         self.preferences: list[AccountPreference] = []
+        self.reads: set[tuple[str, int]] = set()
+        """(user_id, message id) marked as read on the notifications page."""
 
     def insert(self, m: NewOutboxMessage) -> OutboxMessage:
         row = OutboxMessage(
             id=len(self.rows) + 1, case_id=m.case_id, event_id=m.event_id, kind=m.kind, recipient=m.recipient,
             payload=dict(m.payload), idempotency_key=m.idempotency_key, status=m.status, attempts=m.attempts,
-            next_attempt_at=m.next_attempt_at, sent_at=None, last_error=None,
+            next_attempt_at=m.next_attempt_at, sent_at=None, last_error=None, created_at=m.created_at,
         )  # fmt: skip
         self.rows[row.id] = row
         return row

@@ -76,15 +76,16 @@ class NotificationService:
             return []
         recipients = sorted({*person.roles, *([person.party] if person.party else [])})
         out = []
+        parties: dict[tuple[str, str], str | None] = {}
         for row in tx.notifications_to(recipients, NEWEST):
-            d = tx.definition(row.case_id)
-            party: str | None = None
-            if d is not None:
+            key = (row.case_id, row.recipient)
+            if key not in parties:
+                d = tx.definition(row.case_id)
                 try:
-                    party = d.party_of(row.recipient)
+                    parties[key] = d.party_of(row.recipient) if d is not None else None
                 except (KeyError, ValueError):
-                    party = None
-            if person.receives(row.recipient, party):
+                    parties[key] = None
+            if person.receives(row.recipient, parties[key]):
                 out.append(row)
         return out
 
