@@ -38,6 +38,7 @@ from engine.service.dispatch import Dispatcher
 from engine.service.feed import EventFeedService
 from engine.service.gallring import GallringService
 from engine.service.loggkontroll import LoggkontrollService
+from engine.service.notifications import NotificationService
 from engine.service.outbox_ports import OutboxStore
 from engine.service.overview import OverviewService
 from engine.service.ports import CaseStore, GallringStore
@@ -71,6 +72,8 @@ class Services:
     loggkontroll: LoggkontrollService
     outbox: OutboxStore
     """The outbox port: the dispatcher's and the digest's rows (`new_dispatcher`, `build_batch`)."""
+    notifications: NotificationService
+    """The notifications page: each person's notifications from the outbox, read marks."""
     engine: Engine
     uow: UowFactory
     clock: Callable[[], datetime]
@@ -109,6 +112,7 @@ def build_services(
     ids = ids or new_id
     cache = DefinitionCache(SqlAlchemyDefinitionRows())
     case_store = SqlAlchemyCaseStore(engine)
+    outbox = SqlAlchemyOutbox(uow, cache)
     services = Services(
         cases=CaseService(case_store, clock, ids, cache),
         definitions=DefinitionService(SqlAlchemyDefinitionStore(sessions), case_store, clock, cache),
@@ -118,7 +122,8 @@ def build_services(
         overview=OverviewService(SqlAlchemyCaseCounts(uow)),
         reports=ReportService(SqlAlchemyReportSource(uow), clock),
         loggkontroll=LoggkontrollService(SqlAlchemyAccessLog(uow), clock),
-        outbox=SqlAlchemyOutbox(uow, cache),
+        outbox=outbox,
+        notifications=NotificationService(outbox, clock, case_link=settings.case_link, base_url=settings.base_url),
         engine=engine,
         uow=uow,
         clock=clock,

@@ -41,6 +41,7 @@ from engine.service.ports import (
 )
 from engine.service.preferences import AccountPreference
 from engine.service.query_ports import (
+    AccessLogFilter,
     AccessLogRecord,
     AccountRecord,
     CaseFacts,
@@ -152,14 +153,19 @@ class FakeAccessLog:
         self.entries = list(entries)
         self.spans = list(spans)
 
-    def page(
-        self, *, person_id: str | None, user_id: str | None, case_id: str | None, limit: int, offset: int
-    ) -> tuple[int, list[AccessLogRecord]]:
-        rows = [
-            r for r in sorted(self.entries, key=lambda r: r.id)
-            if (person_id is None or r.person_id == person_id) and (user_id is None or r.user_id == user_id)
-            and (case_id is None or r.case_id == case_id)
-        ]  # fmt: skip
+    def page(self, where: AccessLogFilter, *, limit: int, offset: int) -> tuple[int, list[AccessLogRecord]]:
+        f = where
+
+        def keep(r: AccessLogRecord) -> bool:
+            return (
+                all(want is None or got == want for got, want in (
+                    (r.person_id, f.person_id), (r.user_id, f.user_id), (r.case_id, f.case_id), (r.party, f.party)))
+                and (f.case_prefix is None or (r.case_id or "").startswith(f.case_prefix))
+                and (f.purpose is None or f.purpose.lower() in r.purpose.lower())
+                and (f.start is None or r.at >= f.start) and (f.end is None or r.at < f.end)
+            )  # fmt: skip
+
+        rows = [r for r in sorted(self.entries, key=lambda r: r.id) if keep(r)]
         return len(rows), rows[offset : offset + limit]
 
     def period(self, start: datetime, end: datetime) -> tuple[list[AccessLogRecord], list[TaskSpan]]:
@@ -282,6 +288,16 @@ class FakeOutboxBatch:
     def event_seq(self, event_id: int) -> int | None:
         return self._o.event_seqs.get(event_id)
 
+    def notifications_to(self, recipients: Sequence[str], limit: int) -> list[OutboxMessage]:
+        rows = [m for m in self._o.rows.values() if m.recipient in recipients and m.kind not in DELIVERY_KINDS]
+        return sorted(rows, key=lambda m: -m.id)[:limit]
+
+    def read_marks(self, user_id: str, ids: Sequence[int]) -> set[int]:
+        return {i for i in ids if (user_id, i) in self._o.reads}
+
+    def mark_read(self, user_id: str, ids: Sequence[int], at: datetime) -> None:
+        self._o.reads.update((user_id, i) for i in ids)
+
     def open_tasks_due_by(self, day: date) -> list[DueTask]:
         return sorted((t for t in self._o.due_tasks if t.due <= day), key=lambda t: (t.due, t.case_id, t.task_id))
 
@@ -308,12 +324,14 @@ class FakeOutbox:
         self.last_event_ids: dict[str, int] = {}
         self.due_tasks: list[DueTask] = []
         self.preferences: list[AccountPreference] = []
+        self.reads: set[tuple[str, int]] = set()
+        """(user_id, message id) marked as read on the notifications page."""
 
     def insert(self, m: NewOutboxMessage) -> OutboxMessage:
         row = OutboxMessage(
             id=len(self.rows) + 1, case_id=m.case_id, event_id=m.event_id, kind=m.kind, recipient=m.recipient,
             payload=dict(m.payload), idempotency_key=m.idempotency_key, status=m.status, attempts=m.attempts,
-            next_attempt_at=m.next_attempt_at, sent_at=None, last_error=None,
+            next_attempt_at=m.next_attempt_at, sent_at=None, last_error=None, created_at=m.created_at,
         )  # fmt: skip
         self.rows[row.id] = row
         return row

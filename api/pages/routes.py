@@ -4,21 +4,32 @@ are thin: read the form, call the service, render."""
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import account, admin, case, forms, signin, simulation_page, statistics, tasks, versions
+from api.pages import (
+    account,
+    admin,
+    audit,
+    case,
+    errors,
+    forms,
+    notifications,
+    signin,
+    simulation_page,
+    statistics,
+    tasks,
+    versions,
+)  # fmt: skip
 from api.pages.config import session_secret
 from api.pages.session import SessionCodec
-from api.pages.web import STATIC_DIR, LoginRequired, PageError, Web, redirect, render
+from api.pages.web import STATIC_DIR, Web
 from engine.settings import Settings
 
 ROUTERS = (
     signin.router, tasks.router, case.router, account.router, admin.router, versions.router, forms.router,
-    simulation_page.router, statistics.router,
+    simulation_page.router, statistics.router, audit.router, notifications.router,
 )  # fmt: skip
 
 
@@ -40,17 +51,4 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    async def _login_required(request: Request, exc: Exception) -> Response:
-        target = request.url.path
-        if request.url.query:
-            target += "?" + request.url.query
-        return redirect(request, "/logga-in?nasta=" + quote(target, safe="/"))
-
-    async def _page_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, PageError)
-        if request.headers.get("accept", "").startswith("application/json"):
-            return JSONResponse({"error": exc.message}, status_code=exc.status)
-        return render(request, "error.html", {"status": exc.status, "message": exc.message}, status=exc.status)
-
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(PageError, _page_error)
+    errors.install(app)

@@ -66,11 +66,13 @@ def home(request: Request) -> Response:
         return redirect(request, "/admin/definitioner")
     if account.caller().is_party:
         return redirect(request, "/uppgifter")
+    if account.kind == "auditor":
+        return redirect(request, "/granskning/atkomstlogg")
     return redirect(request, "/installningar")
 
 
 @router.get("/logga-in", response_class=HTMLResponse)
-def login_page(request: Request, nasta: str | None = None) -> Response:
+def login_page(request: Request, nasta: str | None = None, utgangen: str | None = None) -> Response:
     web = web_of(request)
     seed_demo_accounts(web)
     return render(
@@ -80,6 +82,7 @@ def login_page(request: Request, nasta: str | None = None) -> Response:
             "next": local_path(nasta, "/"),
             "local": web.settings.web_local_accounts,
             "oidc": web.settings.web_oidc_enabled,
+            "expired": utgangen == "1",
         },
     )
 

@@ -37,14 +37,24 @@ MAX_YAML = 200_000
 
 
 class LoginRequired(Exception):
-    pass
+    """Not signed in; `expired`: a form was posted on a session that has run out."""
+
+    def __init__(self, expired: bool = False) -> None:
+        super().__init__("login required")
+        self.expired = expired
 
 
 class PageError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A page that cannot be shown: rendered by api/pages/errors.py with the menu and a way back."""
+
+    def __init__(self, status: int, message: str, title: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.title = title
+
+
+CSRF_TITLE = "Formuläret har gått ut"
 
 
 @dataclass
@@ -81,8 +91,10 @@ def session(request: Request) -> Session:
 def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
     web = web_of(request)
     sess = web.codec.load(request)
+    me = ctx.get("me", getattr(request.state, "account", None))
     context = {
-        "me": getattr(request.state, "account", None),
+        "me": me,
+        "unread": unread_count(request, me),
         "csrf": sess.csrf,
         "flash": sess.pop_flash(),
         "path": request.url.path,
@@ -92,6 +104,14 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
     web.codec.save(sess, resp)
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+def unread_count(request: Request, me: Any) -> int:
+    """The count beside "Aviseringar" in the menu (handläggare and samordnare only)."""
+    if me is None or not getattr(me, "party", None):
+        return 0
+    count: int = services_of(request).notifications.unread(me.caller())
+    return count
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:
@@ -145,7 +165,14 @@ async def check_csrf(request: Request) -> None:
         value = form.get("csrf_token")
         token = value if isinstance(value, str) else None
     if not SessionCodec.csrf_ok(sess, token):
-        raise PageError(403, "Formuläret saknar giltig säkerhetskod (CSRF). Ladda om sidan och försök igen.")
+        if not sess.user_id and request.url.path != "/logga-in":
+            raise LoginRequired(expired=True)  # the session ran out while the form was open
+        raise PageError(
+            403,
+            "Formuläret saknar giltig säkerhetskod (CSRF), till exempel för att det var öppet länge eller i en "
+            "annan flik. Gå tillbaka, ladda om sidan och försök igen.",
+            title=CSRF_TITLE,
+        )
 
 
 Csrf = [Depends(check_csrf)]

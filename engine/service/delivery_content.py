@@ -15,7 +15,14 @@ from engine.service.contacts import ContactDirectory
 from engine.service.mail_message import build_message
 from engine.service.meeting_ics import meeting_invitation
 from engine.service.notify_texts import Notice, Rendered, case_reference, notice_from_payload, render, render_digest
-from engine.service.outbox_ports import DeliveryError, MailTransport, OutboxBatch, OutboxMessage, WebhookTransport
+from engine.service.outbox_ports import (
+    DeliveryError,
+    MailTransport,
+    MessageFacts,
+    OutboxBatch,
+    OutboxMessage,
+    WebhookTransport,
+)
 
 WEBHOOK_FIELDS = (
     "type", "case_id", "at", "task", "label", "kind", "responsible", "party", "due", "meeting", "blocking",
@@ -24,6 +31,26 @@ WEBHOOK_FIELDS = (
 )  # fmt: skip
 """What a party's case system receives: the event's structured fields, never free text (notes,
 reasons, comments may hold anything)."""
+
+
+def notice_of(tx: MessageFacts, row: OutboxMessage, link: str) -> Notice:
+    """What a notification row says (for an e-mail, a digest line or the notifications page): its
+    payload with the task's label and due date and the phase's and party's labels."""
+    p = row.payload
+    task_id = p.get("task")
+    task = tx.task(row.case_id, str(task_id)) if task_id is not None else None
+    task_label = task.label if task is not None else None
+    d = tx.definition(row.case_id)
+    phase_label = party_label = None
+    if d is not None:
+        phase = d.phase_by_id.get(str(p.get("phase")))
+        phase_label = phase.label if phase is not None else None
+        party = next((x for x in d.parties if x.id == row.recipient), None)
+        party_label = party.label if party is not None else None
+    notice = notice_from_payload(p, link, task_label, phase_label, party_label)
+    if notice.due is None and task is not None and task.due is not None:
+        notice = Notice(**{**notice.__dict__, "due": task.due})
+    return notice
 
 
 class DeliveryContent:
@@ -91,22 +118,8 @@ class DeliveryContent:
             calendar=calendar, calendar_method=method,
         )  # fmt: skip
 
-    def notice(self, tx: OutboxBatch, row: OutboxMessage) -> Notice:
-        p = row.payload
-        task_id = p.get("task")
-        task = tx.task(row.case_id, str(task_id)) if task_id is not None else None
-        task_label = task.label if task is not None else None
-        d = tx.definition(row.case_id)
-        phase_label = party_label = None
-        if d is not None:
-            phase = d.phase_by_id.get(str(p.get("phase")))
-            phase_label = phase.label if phase is not None else None
-            party = next((x for x in d.parties if x.id == row.recipient), None)
-            party_label = party.label if party is not None else None
-        notice = notice_from_payload(p, self.link(row.case_id), task_label, phase_label, party_label)
-        if notice.due is None and task is not None and task.due is not None:
-            notice = Notice(**{**notice.__dict__, "due": task.due})
-        return notice
+    def notice(self, tx: MessageFacts, row: OutboxMessage) -> Notice:
+        return notice_of(tx, row, self.link(row.case_id))
 
     def _calendar(
         self, tx: OutboxBatch, row: OutboxMessage, notice: Notice, to: str, now: datetime

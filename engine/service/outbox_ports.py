@@ -62,6 +62,7 @@ class OutboxMessage:
     last_error: str | None
     owner: str | None = None
     """The dispatcher run that claimed the row last (its lease is `next_attempt_at` while `sending`)."""
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,18 @@ class DigestBatch(Protocol):
     def commit(self) -> None: ...
 
 
-class OutboxBatch(DigestBatch, Protocol):
+class MessageFacts(Protocol):
+    """What a message's text reads besides its row: the case's definition and the task."""
+
+    def definition(self, case_id: str) -> Definition | None:
+        """The definition version the case runs on; None when the case is gone."""
+        ...
+
+    def task(self, case_id: str, task_id: str) -> TaskFacts | None: ...
+
+
+
+class OutboxBatch(DigestBatch, MessageFacts, Protocol):
     """One transaction of the dispatcher. The rows a `pending_notifications` or `due_digest_items`
     returns stay locked (PostgreSQL: `FOR UPDATE SKIP LOCKED`) until the transaction ends."""
 
@@ -118,13 +130,30 @@ class OutboxBatch(DigestBatch, Protocol):
 
     def account_preferences(self) -> list[AccountPreference]: ...
 
-    def definition(self, case_id: str) -> Definition | None:
-        """The definition version the case runs on; None when the case is gone."""
+    def event_seq(self, event_id: int) -> int | None: ...
+
+
+class InboxBatch(MessageFacts, Protocol):
+    """One transaction of the notifications page (engine/service/notifications.py)."""
+
+    def notifications_to(self, recipients: Sequence[str], limit: int) -> list[OutboxMessage]:
+        """The newest notification rows (kind = an event type, not a delivery) addressed to one of
+        `recipients`, newest first."""
         ...
 
-    def task(self, case_id: str, task_id: str) -> TaskFacts | None: ...
+    def read_marks(self, user_id: str, ids: Sequence[int]) -> set[int]:
+        """Which of `ids` the person has marked as read."""
+        ...
 
-    def event_seq(self, event_id: int) -> int | None: ...
+    def mark_read(self, user_id: str, ids: Sequence[int], at: datetime) -> None:
+        """Mark these as read (those marked already stay as they were)."""
+        ...
+
+    def commit(self) -> None: ...
+
+
+class NotificationInbox(Protocol):
+    def transaction(self) -> AbstractContextManager[InboxBatch]: ...
 
 
 class DigestOutbox(Protocol):

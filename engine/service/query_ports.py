@@ -71,6 +71,22 @@ class AccessLogRecord:
 
 
 @dataclass(frozen=True)
+class AccessLogFilter:
+    """What an auditor narrows the access log to; None is no condition. `case_prefix` matches the
+    start of a case id (a case reference `INS-3F2A9C0D` is its first eight characters), `purpose`
+    any part of the purpose, case-insensitively; `start <= at < end`."""
+
+    person_id: str | None = None
+    user_id: str | None = None
+    case_id: str | None = None
+    case_prefix: str | None = None
+    party: str | None = None
+    purpose: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
 class TaskSpan:
     """When a party had a task in a case: created on, closed on, status (the tasks projection)."""
 
@@ -82,9 +98,7 @@ class TaskSpan:
 
 
 class AccessLogReader(Protocol):
-    def page(
-        self, *, person_id: str | None, user_id: str | None, case_id: str | None, limit: int, offset: int
-    ) -> tuple[int, list[AccessLogRecord]]:
+    def page(self, where: AccessLogFilter, *, limit: int, offset: int) -> tuple[int, list[AccessLogRecord]]:
         """The total that matches and one page of it, in id order (one transaction)."""
         ...
 

@@ -1,4 +1,4 @@
-"""A report as files: CSV (plain, or as Swedish Excel opens it), JSON and a PNG chart per month.
+"""A report as files: CSV (plain, or as Swedish Excel opens it), .xlsx, JSON and a PNG chart per month.
 
 Only what `ReportService` produced (already suppressed) is written; the per-participant export
 has the five anonymous fields of `ExportRow` and nothing else.
@@ -29,35 +29,71 @@ def csv_columns() -> list[str]:
     return cols
 
 
-def _cell(value: Cell | float, threshold: int, excel: bool) -> str:
+Value = int | float | str | None
+"""A cell of the table as written: a count, a median, `<5` for a hidden count, None for nothing."""
+
+
+def report_table(report: FinsamReport) -> list[list[Value]]:
+    """The rows of the report's table (header first), the same for the CSV and the .xlsx."""
+    hidden = f"<{report.threshold}"
+
+    def cell(v: Cell) -> Value:
+        return hidden if v is None else v
+
+    out: list[list[Value]] = [list(csv_columns())]
+    for f in [*report.insatser, report.total]:
+        row: list[Value] = [f.definition_id, f.name]
+        for group in (f.started, f.active, f.ended):
+            row += [cell(group[g]) for g in ("total", *GENDERS)]
+        row += [cell(f.ended_by_outcome[e]) for e in ENDINGS]
+        row += [f.days_median, f.days_p90]
+        out.append(row)
+    return out
+
+
+def _text(value: Value, excel: bool) -> str:
     if value is None:
-        return f"<{threshold}"
+        return ""
     if isinstance(value, float):
         text = f"{value:g}"
         return text.replace(".", ",") if excel else text
     return str(value)
 
 
-def _median_cell(value: float | None, excel: bool) -> str:
-    if value is None:
-        return ""
-    text = f"{value:g}"
-    return text.replace(".", ",") if excel else text
-
-
 def report_csv(report: FinsamReport, excel: bool = False) -> bytes:
     """UTF-8 CSV; `excel=True`: semicolons, decimal comma and a BOM, as Swedish Excel opens it."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";" if excel else ",", lineterminator="\r\n")
-    w.writerow(csv_columns())
-    for f in [*report.insatser, report.total]:
-        row: list[str] = [f.definition_id, f.name]
-        for group in (f.started, f.active, f.ended):
-            row += [_cell(group[g], report.threshold, excel) for g in ("total", *GENDERS)]
-        row += [_cell(f.ended_by_outcome[e], report.threshold, excel) for e in ENDINGS]
-        row += [_median_cell(f.days_median, excel), _median_cell(f.days_p90, excel)]
-        w.writerow(row)
+    for row in report_table(report):
+        w.writerow([_text(v, excel) for v in row])
     return buf.getvalue().encode("utf-8-sig" if excel else "utf-8")
+
+
+def report_xlsx(report: FinsamReport) -> bytes:
+    """The same table as `report_csv`, as a real Excel workbook (openpyxl): counts and medians are
+    numbers, a hidden count the text `<5`; a second sheet says what the figures are."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Uppföljning"
+    for row in report_table(report):
+        ws.append(row)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    ws.freeze_panes = "C2"
+    about = wb.create_sheet("Om tabellen")
+    about.append(["Period", report.period, str(report.period_start), str(report.period_end)])
+    about.append(["Tröskel", report.threshold])
+    about.append([
+        f"Antal från 1 till {report.threshold - 1} visas som <{report.threshold}, liksom de celler som annars "
+        "kunde räknas fram ur summorna. Aldrig enskilda personer."
+    ])  # fmt: skip
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 def export_csv(rows: Sequence[ExportRow], excel: bool = False) -> bytes:

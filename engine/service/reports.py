@@ -15,9 +15,11 @@ Who counts as what, for a period [from, to] (local dates, both inclusive):
 - *time in the insats*: days from start to end, over the participants who ended in the period.
 
 Small counts are suppressed (`threshold`, default 5): a count from 1 to threshold−1 is shown as
-`null` in JSON and `<5` in CSV, and when a group shows its total, a second cell is suppressed with
-a lone suppressed one so that it cannot be recovered by subtraction. Medians and p90 of fewer than
-`threshold` participants are not shown either.
+`null` in JSON and `<5` in CSV and .xlsx. The report is one table of cells tied by sums (rows with
+their totals, insatser with the totals row, outcomes with the ended total, months with the period's
+total: `table_cells`), and secondary suppression (engine/service/suppression.py) hides further cells
+until no line has exactly one hidden cell, so no hidden count follows by subtraction from the
+published cells and totals. Medians and p90 of fewer than `threshold` participants are not shown.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -37,6 +39,7 @@ from engine.core.decide import local_date
 from engine.service.access import Caller
 from engine.service.errors import ServiceError, forbidden
 from engine.service.query_ports import ReportFacts, ReportSource
+from engine.service.suppression import primary, suppress
 
 GENDERS = ("kvinna", "man", "annat", "okänt")
 OUTCOME_GROUPS = ("förvärvsarbete", "studier", "arbetssökande", "övriga_avslutade", "felregistrering")
@@ -216,14 +219,50 @@ def percentile(values: Sequence[int], q: float) -> float:
 def suppress_group(counts: dict[str, int], threshold: int, total: str | None = "total") -> dict[str, Cell]:
     """Hide counts from 1 to threshold−1. With a visible total, never leave exactly one cell hidden
     (it would follow by subtraction): hide the smallest other non-zero cell too."""
-    out: dict[str, Cell] = {k: (None if 0 < v < threshold else v) for k, v in counts.items()}
-    cells = [k for k in counts if k != total]
-    hidden = [k for k in cells if out[k] is None]
-    if total is not None and out.get(total) is not None and len(hidden) == 1:
-        others = sorted((counts[k], k) for k in cells if out[k] is not None and counts[k] > 0)
-        if others:
-            out[others[0][1]] = None
-    return out
+    if total is None or total not in counts:
+        hidden = primary(counts, threshold)
+    else:
+        hidden = suppress(counts, [[total, *(k for k in counts if k != total)]], threshold)
+    return {k: (None if k in hidden else v) for k, v in counts.items()}
+
+
+MEASURES = ("started", "active", "ended")
+_COLUMNS = ("total", *GENDERS)
+
+
+def table_cells(
+    per_insats: Mapping[str, RawFigures], months: Sequence[str], months_started: Mapping[str, int],
+    months_ended: Mapping[str, int], everyone: RawFigures,
+) -> tuple[dict[tuple[str, str, str], int], list[list[tuple[str, str, str]]]]:
+    """The report's counts as one table of keyed cells, and its lines (each sum with its total
+    first): per insats and measure across the genders, per measure and gender across the insatser
+    (the totals row "*"), per insats across the endings (the total is the insats's ended total,
+    the same cell), per ending across the insatser, and the months of the period (their total is
+    the totals row's started or ended total)."""
+    values: dict[tuple[str, str, str], int] = {}
+    rows = {**per_insats, "*": everyone}
+    for did, raw in rows.items():
+        for m in MEASURES:
+            for g in _COLUMNS:
+                values[(m, did, g)] = getattr(raw, m)[g]
+        for e in ENDINGS:
+            values[("ended_by", did, e)] = raw.ended_by[e]
+    for month in months:
+        values[("month_started", "*", month)] = months_started[month]
+        values[("month_ended", "*", month)] = months_ended[month]
+    lines: list[list[tuple[str, str, str]]] = []
+    for did in rows:
+        for m in MEASURES:
+            lines.append([(m, did, "total"), *((m, did, g) for g in GENDERS)])
+        lines.append([("ended", did, "total"), *(("ended_by", did, e) for e in ENDINGS)])
+    for m in MEASURES:
+        for g in _COLUMNS:
+            lines.append([(m, "*", g), *((m, did, g) for did in per_insats)])
+    for e in ENDINGS:
+        lines.append([("ended_by", "*", e), *(("ended_by", did, e) for did in per_insats)])
+    lines.append([("started", "*", "total"), *(("month_started", "*", k) for k in months)])
+    lines.append([("ended", "*", "total"), *(("month_ended", "*", k) for k in months)])
+    return values, lines
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -281,18 +320,35 @@ def age_band(birth_year: int | None, on: date) -> str:
     return "okänd"
 
 
-def _figures(definition_id: str, name: str, raw: RawFigures, threshold: int) -> InsatsFigures:
+def _figures(
+    definition_id: str, name: str, raw: RawFigures, threshold: int, hidden: set[tuple[str, str, str]]
+) -> InsatsFigures:
     enough = len(raw.days) >= threshold
+    key = definition_id
+
+    def shown(measure: str, counts: dict[str, int]) -> dict[str, Cell]:
+        return {k: (None if (measure, key, k) in hidden else v) for k, v in counts.items()}
+
+    by = shown("ended_by", {e: raw.ended_by[e] for e in ENDINGS})
     return InsatsFigures(
         definition_id=definition_id,
         name=name,
-        started=suppress_group(raw.started, threshold),
-        active=suppress_group(raw.active, threshold),
-        ended=suppress_group(raw.ended, threshold),
-        ended_by_outcome=suppress_group(raw.ended_by, threshold),
+        started=shown("started", raw.started),
+        active=shown("active", raw.active),
+        ended=shown("ended", raw.ended),
+        ended_by_outcome={"total": None if ("ended", key, "total") in hidden else raw.ended_by["total"], **by},
         days_median=float(statistics.median(raw.days)) if enough and raw.days else None,
         days_p90=percentile(raw.days, 0.9) if enough and raw.days else None,
     )
+
+
+@dataclass
+class _Table:
+    per_insats: dict[str, RawFigures]
+    everyone: RawFigures
+    months_started: dict[str, int]
+    months_ended: dict[str, int]
+    names: dict[str, str]
 
 
 def require_statistics_reader(caller: Caller) -> None:
@@ -320,6 +376,40 @@ class ReportService:
         out["*"] = raw_figures(parts, period)
         return out
 
+    def _table(self, period: Period, definition_id: str | None) -> _Table:
+        parts, names = self._load(period, definition_id)
+        groups: dict[str, list[Participation]] = defaultdict(list)
+        for p in parts:
+            groups[p.definition_id].append(p)
+        wanted = [definition_id] if definition_id else sorted(set(names) | set(groups))
+        months_started: dict[str, int] = {}
+        months_ended: dict[str, int] = {}
+        for y, m in period.months():
+            key = f"{y:04d}-{m:02d}"
+            months_started[key] = sum(
+                1 for p in parts if p.started_in(period) and (p.started_on.year, p.started_on.month) == (y, m)
+            )
+            months_ended[key] = sum(
+                1 for p in parts if p.ended_in(period) and p.ended_on is not None
+                and (p.ended_on.year, p.ended_on.month) == (y, m)
+            )  # fmt: skip
+        return _Table(
+            per_insats={did: raw_figures(groups.get(did, []), period) for did in wanted},
+            everyone=raw_figures(parts, period),
+            months_started=months_started,
+            months_ended=months_ended,
+            names=names,
+        )
+
+    def raw_cells(
+        self, caller: Caller, period: Period, definition_id: str | None = None
+    ) -> tuple[dict[tuple[str, str, str], int], list[list[tuple[str, str, str]]]]:
+        """The unsuppressed cells of `finsam` and the lines (sums) that tie them (for tests and
+        checks that no hidden cell can be recovered; never written to a file)."""
+        require_statistics_reader(caller)
+        t = self._table(period, definition_id)
+        return table_cells(t.per_insats, list(t.months_started), t.months_started, t.months_ended, t.everyone)
+
     def finsam(
         self,
         caller: Caller,
@@ -330,29 +420,18 @@ class ReportService:
         require_statistics_reader(caller)
         if threshold < 1:
             raise ServiceError("validation_error", "Tröskeln ska vara minst 1", details={"field": "threshold"})
-        parts, names = self._load(period, definition_id)
-        groups: dict[str, list[Participation]] = defaultdict(list)
-        for p in parts:
-            groups[p.definition_id].append(p)
-        wanted = [definition_id] if definition_id else sorted(set(names) | set(groups))
-        insatser = [
-            _figures(did, names.get(did, did), raw_figures(groups.get(did, []), period), threshold) for did in wanted
-        ]
-        months_started: dict[str, int] = {"total": 0}
-        months_ended: dict[str, int] = {"total": 0}
-        for y, m in period.months():
-            key = f"{y:04d}-{m:02d}"
-            months_started[key] = sum(
-                1 for p in parts if p.started_in(period) and (p.started_on.year, p.started_on.month) == (y, m)
+        t = self._table(period, definition_id)
+        values, lines = table_cells(t.per_insats, list(t.months_started), t.months_started, t.months_ended, t.everyone)
+        hidden = suppress(values, lines, threshold)
+        insatser = [_figures(did, t.names.get(did, did), raw, threshold, hidden) for did, raw in t.per_insats.items()]
+        months = [
+            MonthFigures(
+                month=k,
+                started=None if ("month_started", "*", k) in hidden else t.months_started[k],
+                ended=None if ("month_ended", "*", k) in hidden else t.months_ended[k],
             )
-            months_ended[key] = sum(
-                1 for p in parts if p.ended_in(period) and p.ended_on is not None
-                and (p.ended_on.year, p.ended_on.month) == (y, m)
-            )  # fmt: skip
-            months_started["total"] += months_started[key]
-            months_ended["total"] += months_ended[key]
-        ms, me = suppress_group(months_started, threshold), suppress_group(months_ended, threshold)
-        months = [MonthFigures(month=k, started=ms[k], ended=me[k]) for k in months_started if k != "total"]
+            for k in t.months_started
+        ]
         return FinsamReport(
             period_start=period.start,
             period_end=period.end,
@@ -360,7 +439,7 @@ class ReportService:
             threshold=threshold,
             generated_at=self._clock(),
             insatser=insatser,
-            total=_figures("*", "Alla insatser", raw_figures(parts, period), threshold),
+            total=_figures("*", "Alla insatser", t.everyone, threshold, hidden),
             months=months,
         )
 

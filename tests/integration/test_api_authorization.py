@@ -244,3 +244,24 @@ def test_region_task_command_after_withdrawal(api: Api, world: dict[str, Any], r
     if role == "party_after_withdrawal":
         assert r.json()["access"] == "tasks"
         assert r.json()["person"] is None
+
+
+def test_access_log_filters_by_party_purpose_case_reference_and_period(api: Api, world: dict[str, Any]) -> None:
+    everything = api.get("/access-log?limit=500", "ida.auditor").json()
+    assert everything["total"] > 0
+    entry = everything["items"][0]
+    ref = "INS-" + entry["case_id"][:8].upper()
+    by_ref = api.get(f"/access-log?case_ref={ref}&limit=500", "ida.auditor").json()
+    assert by_ref["total"] >= 1
+    assert all(i["case_id"].startswith(entry["case_id"][:8]) for i in by_ref["items"])
+    party = next(i["party"] for i in everything["items"] if i["party"])
+    by_party = api.get(f"/access-log?party={party}&limit=500", "ida.auditor").json()
+    assert {i["party"] for i in by_party["items"]} == {party}
+    word = entry["purpose"][1:4].upper()
+    by_purpose = api.get(f"/access-log?purpose={word}&limit=500", "ida.auditor").json()
+    assert all(word.lower() in i["purpose"].lower() for i in by_purpose["items"])
+    assert by_purpose["total"] >= 1
+    assert api.get("/access-log?period=1999", "ida.auditor").json()["total"] == 0
+    bad = api.get("/access-log?period=igår", "ida.auditor")
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"

@@ -15,10 +15,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.adapters.store.models import CaseRow, EventRow, OutboxRow, TaskRow
-from engine.adapters.store.web_models import WebAccountRow
+from engine.adapters.store.web_models import NotificationReadRow, WebAccountRow
 from engine.core.definition import Definition
 from engine.core.state import OPEN_STATUSES
 from engine.service.definitions import DefinitionCache
@@ -39,7 +40,7 @@ def message(r: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
         id=r.id, case_id=r.case_id, event_id=r.event_id, kind=r.kind, recipient=r.recipient, payload=r.payload,
         idempotency_key=r.idempotency_key, status=r.status, attempts=r.attempts, next_attempt_at=r.next_attempt_at,
-        sent_at=r.sent_at, last_error=r.last_error, owner=r.owner,
+        sent_at=r.sent_at, last_error=r.last_error, owner=r.owner, created_at=r.created_at,
     )  # fmt: skip
 
 
@@ -171,6 +172,35 @@ class SqlAlchemyOutboxBatch:
 
     def commit(self) -> None:
         self._s.commit()
+
+    # --- the notifications page (InboxBatch) ---------------------------------------------
+
+    def notifications_to(self, recipients: Sequence[str], limit: int) -> list[OutboxMessage]:
+        if not recipients:
+            return []
+        q = (
+            select(OutboxRow)
+            .where(OutboxRow.recipient.in_(list(recipients)), OutboxRow.kind.not_in(DELIVERY_KINDS))
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        return [message(r) for r in self._s.scalars(q).all()]
+
+    def read_marks(self, user_id: str, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        q = select(NotificationReadRow.message_id).where(
+            NotificationReadRow.user_id == user_id, NotificationReadRow.message_id.in_(list(ids))
+        )
+        return {int(i) for i in self._s.scalars(q).all()}
+
+    def mark_read(self, user_id: str, ids: Sequence[int], at: datetime) -> None:
+        for i in sorted(set(ids) - self.read_marks(user_id, ids)):
+            try:
+                with self._s.begin_nested():  # a second tab marking the same row at once: keep theirs
+                    self._s.add(NotificationReadRow(user_id=user_id, message_id=i, read_at=at))
+            except IntegrityError:
+                pass
 
 
 class SqlAlchemyOutbox:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from engine.service.access import Caller
 from engine.service.cases import event_out
 from engine.service.definitions import DefinitionCache
 from engine.service.query_ports import (
+    AccessLogFilter,
     AccessLogRecord,
     CaseFacts,
     FeedCase,
@@ -86,25 +88,36 @@ def _record(r: AccessLogRow) -> AccessLogRecord:
     )  # fmt: skip
 
 
+def _access_conditions(f: AccessLogFilter) -> list[Any]:
+    where: list[Any] = []
+    for column, value in (
+        (AccessLogRow.person_id, f.person_id), (AccessLogRow.user_id, f.user_id), (AccessLogRow.case_id, f.case_id),
+        (AccessLogRow.party, f.party),
+    ):  # fmt: skip
+        if value is not None:
+            where.append(column == value)
+    if f.case_prefix is not None:
+        where.append(AccessLogRow.case_id.startswith(f.case_prefix, autoescape=True))
+    if f.purpose is not None:
+        where.append(func.lower(AccessLogRow.purpose).contains(f.purpose.lower(), autoescape=True))
+    if f.start is not None:
+        where.append(AccessLogRow.at >= f.start)
+    if f.end is not None:
+        where.append(AccessLogRow.at < f.end)
+    return where
+
+
 class SqlAlchemyAccessLog:
     def __init__(self, uow: UowFactory) -> None:
         self._uow = uow
 
-    def page(
-        self, *, person_id: str | None, user_id: str | None, case_id: str | None, limit: int, offset: int
-    ) -> tuple[int, list[AccessLogRecord]]:
-        where = []
-        if person_id is not None:
-            where.append(AccessLogRow.person_id == person_id)
-        if user_id is not None:
-            where.append(AccessLogRow.user_id == user_id)
-        if case_id is not None:
-            where.append(AccessLogRow.case_id == case_id)
+    def page(self, where: AccessLogFilter, *, limit: int, offset: int) -> tuple[int, list[AccessLogRecord]]:
+        conditions = _access_conditions(where)
         with self._uow() as uow:
             s = uow.session
-            total = s.scalar(select(func.count()).select_from(AccessLogRow).where(*where)) or 0
+            total = s.scalar(select(func.count()).select_from(AccessLogRow).where(*conditions)) or 0
             rows = s.scalars(
-                select(AccessLogRow).where(*where).order_by(AccessLogRow.id).limit(limit).offset(offset)
+                select(AccessLogRow).where(*conditions).order_by(AccessLogRow.id).limit(limit).offset(offset)
             ).all()
             return int(total), [_record(r) for r in rows]
 

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.adapters.store.models import Base
-from engine.adapters.store.types import UTCDateTime
+from engine.adapters.store.types import BigId, UTCDateTime
 
 
 class WebAccountRow(Base):
@@ -33,3 +33,15 @@ class WebAccountRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationReadRow(Base):
+    """A notification (an outbox row of kind = event type) a person has marked as read on the
+    notifications page (migration 0007_notifications). No foreign key: the outbox row may go, the
+    mark then simply matches nothing."""
+
+    __tablename__ = "notification_reads"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
