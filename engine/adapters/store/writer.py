@@ -24,7 +24,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.adapters.store import writer_pg
-from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow
 from engine.adapters.store.models import (
     AccessLogRow,
     CaseRow,
@@ -36,6 +35,7 @@ from engine.adapters.store.models import (
     TaskRow,
     TimerRow,
 )
+from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow
 from engine.core.decide import local_date
 from engine.core.events import Event
 from engine.core.state import CaseState
