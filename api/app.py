@@ -227,11 +227,12 @@ def create_app(
 
     problems.install(app, service_error)
 
-    from api.routers import access_log, cases, definitions, events, meta, persons, tasks
+    from api.routers import access_log, cases, definitions, events, meta, persons, tasks, team
 
     for router in (
         meta.router,
         cases.router,
+        team.router,
         tasks.router,
         persons.router,
         definitions.router,

@@ -27,6 +27,9 @@ INVALID_INPUT_CODES = frozenset(
         "consent_scope_empty",
         "consent_form_required",
         "invalid_value",
+        "unknown_role",
+        "unknown_priority",
+        "name_required",
     }
 )
 """Engine rejections that mean the request itself is malformed (422), not a rule violation (409)."""
