@@ -250,7 +250,8 @@ def _as_caller(command: c.Command, caller: Caller) -> c.Command:
     """The command as the caller sends it: their id as actor; a claim and an emergency access carry
     the caller's own party (and a claim their name, for joining the team)."""
     if isinstance(command, c.ClaimTask):
-        return dataclasses.replace(command, actor=caller.user_id, party=caller.party, name=caller.name or caller.user_id)
+        name = caller.name or caller.user_id
+        return dataclasses.replace(command, actor=caller.user_id, party=caller.party, name=name)
     if isinstance(command, c.GrantEmergencyAccess):
         return dataclasses.replace(command, actor=caller.user_id, party=caller.party)
     return dataclasses.replace(command, actor=caller.user_id)

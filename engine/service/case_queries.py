@@ -91,8 +91,12 @@ class CaseQueries:
                     logged.append(self._entry(caller, row, "inbox", purpose))
             # A role counts only within the caller's party (the store matched role names only).
             # Need-to-know: a person outside a case's team sees only its party's pool.
-            mine = [t for t in tasks if access.sees_task(caller, t, definitions[t.case_id])
-                    and (access.knows(caller, states[t.case_id], definitions[t.case_id], now) or access.pooled(caller, t))]  # fmt: skip
+            mine = [
+                t
+                for t in tasks
+                if access.sees_task(caller, t, definitions[t.case_id])
+                and (access.knows(caller, states[t.case_id], definitions[t.case_id], now) or access.pooled(caller, t))
+            ]
             total -= len(tasks) - len(mine)
             unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
             items = [task_out(t, today, persons.get(t.case_id), caller) for t in mine]

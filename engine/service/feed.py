@@ -60,7 +60,8 @@ class EventFeedService:
                         )
                         levels[r.case_id] = (level, case)
                     level, case = levels[r.case_id]
-                    visible = level in ("full", "case") or (level == "tasks" and _about_own_task(caller, case, r.data, now))
+                    own = level == "tasks" and _about_own_task(caller, case, r.data, now)
+                    visible = level in ("full", "case") or own
                     next_cursor = r.id
                     if visible:
                         out.append(event_at(r, level, case.definition))
