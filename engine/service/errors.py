@@ -49,6 +49,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "definition_exists": 409,
     "definition_not_published": 409,
     "migration_invalid": 422,
+    "substitute_unknown": 422,
+    "substitute_period_invalid": 422,
     **dict.fromkeys(INVALID_INPUT_CODES, 422),
 }
 
