@@ -92,7 +92,7 @@ def test_a_non_member_with_no_pool_task_gets_404(people: Api) -> None:
 def test_claim_from_the_pool_joins_the_team(people: Api) -> None:
     api = people
     case = new_case(api)
-    pool = [t for t in api.get(f"/cases/{case['id']}", VERA).json()["tasks"]]
+    pool = list(api.get(f"/cases/{case['id']}", VERA).json()["tasks"])
     assert pool
     r = post(api, case, f"/tasks/{pool[0]['task_id']}/claim", VERA)
     assert r.status_code == 200, r.text
