@@ -21,8 +21,13 @@ def substitutes(caller: CurrentCaller, services: ServicesDep) -> list[Substitute
     return services.substitutes.mine(caller)  # type: ignore[no-any-return]
 
 
-@router.post("/substitutes", response_model=SubstituteOut, status_code=201,
-             summary="Utse ersättare / name a substitute", responses=problem_responses(401, 403, 422))  # fmt: skip
+@router.post(
+    "/substitutes", response_model=SubstituteOut, status_code=201, summary="Utse ersättare / name a substitute",
+    description="`Idempotency-Key` does not apply: the request is idempotent by its content (naming the same "
+    "substitute for the same period again answers the period already stored); a key sent is ignored.",
+    openapi_extra={"x-idempotency": "not-applicable: idempotent by content (the same period is stored once)"},
+    responses=problem_responses(401, 403, 422),
+)
 def add_substitute(body: SubstituteCreate, caller: CurrentCaller, services: ServicesDep) -> SubstituteOut:
     return services.substitutes.add(caller, body.substitute_id, body.starts_on, body.ends_on)  # type: ignore[no-any-return]
 
