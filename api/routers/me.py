@@ -32,10 +32,10 @@ def add_substitute(body: SubstituteCreate, caller: CurrentCaller, services: Serv
     return services.substitutes.add(caller, body.substitute_id, body.starts_on, body.ends_on)  # type: ignore[no-any-return]
 
 
-@router.delete("/substitutes/{substitute_id}", status_code=204, summary="Ta bort ersättare / remove a substitute",
+@router.delete("/substitutes/{substitute}", status_code=204, summary="Ta bort ersättare / remove a substitute",
                responses=problem_responses(401, 403, 404))  # fmt: skip
 def remove_substitute(
-    substitute_id: Annotated[int, Path(ge=1, le=2**62)], caller: CurrentCaller, services: ServicesDep
+    substitute: Annotated[int, Path(ge=1, le=2**62)], caller: CurrentCaller, services: ServicesDep
 ) -> Response:
-    services.substitutes.remove(caller, substitute_id)
+    services.substitutes.remove(caller, substitute)
     return Response(status_code=204)
