@@ -246,8 +246,10 @@ def test_the_digest_is_per_person_for_assigned_tasks_and_per_role_for_the_rest()
     outbox = FakeOutbox()
     outbox.definitions["c1"] = finsam()
     outbox.last_event_ids["c1"] = 7
-    outbox.preferences = [AccountPreference("vera@kommun", "handlaggare", "kommun", (), "vera@kommun.example", "event"),
-                          AccountPreference("nils@kommun", "handlaggare", "kommun", (), "nils@kommun.example", "event")]  # fmt: skip
+    outbox.preferences = [
+        AccountPreference("vera@kommun", "handlaggare", "kommun", (), "vera@kommun.example", "event"),
+        AccountPreference("nils@kommun", "handlaggare", "kommun", (), "nils@kommun.example", "event"),
+    ]
     outbox.due_tasks = [
         DueTask("c1", "a", "Veras", "kommun", "samordnare", None, date(2026, 6, 8), "vera@kommun"),
         DueTask("c1", "b", "Ingens", "kommun", "samordnare", None, date(2026, 6, 9)),
