@@ -227,12 +227,14 @@ def create_app(
 
     problems.install(app, service_error)
 
-    from api.routers import access_log, cases, definitions, events, meta, persons, tasks
+    from api.routers import access_log, cases, definitions, events, me, meta, persons, tasks, team
 
     for router in (
         meta.router,
         cases.router,
+        team.router,
         tasks.router,
+        me.router,
         persons.router,
         definitions.router,
         events.router,

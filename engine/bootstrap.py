@@ -25,6 +25,7 @@ from engine.adapters.store.queries import (
     SqlAlchemyEventFeed,
     SqlAlchemyReportSource,
 )
+from engine.adapters.store.substitutes_store import SqlAlchemySubstitutes
 from engine.adapters.store.uow import UnitOfWork
 from engine.service.accounts import AccountService
 from engine.service.audit import AuditService
@@ -43,6 +44,7 @@ from engine.service.outbox_ports import OutboxStore
 from engine.service.overview import OverviewService
 from engine.service.ports import CaseStore, GallringStore
 from engine.service.reports import ReportService
+from engine.service.substitutes import SubstituteService
 from engine.service.uow import UowFactory
 from engine.settings import Settings
 
@@ -67,6 +69,7 @@ class Services:
     audit: AuditService
     feed: EventFeedService
     accounts: AccountService
+    substitutes: SubstituteService
     overview: OverviewService
     reports: ReportService
     loggkontroll: LoggkontrollService
@@ -119,6 +122,7 @@ def build_services(
         audit=AuditService(SqlAlchemyAccessLog(uow)),
         feed=EventFeedService(SqlAlchemyEventFeed(uow, cache), clock),
         accounts=AccountService(SqlAlchemyAccounts(uow), clock),
+        substitutes=SubstituteService(SqlAlchemySubstitutes(uow), SqlAlchemyAccounts(uow), clock),
         overview=OverviewService(SqlAlchemyCaseCounts(uow)),
         reports=ReportService(SqlAlchemyReportSource(uow), clock),
         loggkontroll=LoggkontrollService(SqlAlchemyAccessLog(uow), clock),

@@ -8,7 +8,7 @@ from typing import Literal
 
 from engine.core.decide import local_date
 from engine.core.definition import Definition
-from engine.core.state import OPEN_STATUSES
+from engine.core.state import OPEN_STATUSES, CaseState
 from engine.service import access
 from engine.service.access import Caller
 from engine.service.case_commands import normalise_personnummer
@@ -48,7 +48,7 @@ class CaseQueries:
         with self._store.unit() as unit:
             row = _found(unit.load(case_id))
             d = self._defs.get(unit, row.definition_id, row.definition_version)
-            level = access.case_level(caller, row.state, d, identified=row.person_id is not None)
+            level = access.case_level(caller, row.state, d, identified=row.person_id is not None, now=self._clock())
             access.require_case_data(caller, level)
             events, total = unit.events(case_id, limit, (page - 1) * limit)
             unit.log_access([self._entry(caller, row, "timeline", purpose)])
@@ -80,18 +80,26 @@ class CaseQueries:
             persons: dict[str, PersonOut | None] = {}
             logged: list[AccessEntry] = []
             definitions: dict[str, Definition] = {}
+            states: dict[str, CaseState] = {}
             for case_id in dict.fromkeys(t.case_id for t in tasks):
                 row = _found(unit.load(case_id))
                 d = definitions[case_id] = self._defs.get(unit, row.definition_id, row.definition_version)
                 persons[case_id] = None
-                if access.case_level(caller, row.state, d, identified=row.person_id is not None) == "full":
+                states[case_id] = row.state
+                if access.case_level(caller, row.state, d, identified=row.person_id is not None, now=now) == "full":
                     persons[case_id] = person_out(row.person)
                     logged.append(self._entry(caller, row, "inbox", purpose))
             # A role counts only within the caller's party (the store matched role names only).
-            mine = [t for t in tasks if access.sees_task(caller, t, definitions[t.case_id])]
+            # Need-to-know: a person outside a case's team sees only its party's pool.
+            mine = [
+                t
+                for t in tasks
+                if access.sees_task(caller, t, definitions[t.case_id])
+                and (access.knows(caller, states[t.case_id], definitions[t.case_id], now) or access.pooled(caller, t))
+            ]
             total -= len(tasks) - len(mine)
             unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
-            items = [task_out(t, today, persons.get(t.case_id)) for t in mine]
+            items = [task_out(t, today, persons.get(t.case_id), caller) for t in mine]
             unit.commit()
             return Page[TaskOut](items=items, limit=limit, page=page, total=total)
 
@@ -105,7 +113,7 @@ class CaseQueries:
             if person is not None:
                 for row in unit.cases_of_person(person.id):
                     d = self._defs.get(unit, row.definition_id, row.definition_version)
-                    if access.case_level(caller, row.state, d, identified=True) != "full":
+                    if access.case_level(caller, row.state, d, identified=True, now=self._clock()) != "full":
                         continue  # do not reveal a case the consent does not cover
                     out.append(self._out(unit, caller, row, resource="search", purpose=purpose))
             unit.commit()

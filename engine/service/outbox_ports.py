@@ -85,12 +85,19 @@ class DueTask:
     responsible: str
     escalated_to: str | None
     due: date
+    assignee: str | None = None
 
 
 class DigestBatch(Protocol):
     """One transaction of the digest: read the open tasks, write the items not written yet."""
 
     def open_tasks_due_by(self, day: date) -> list[DueTask]: ...
+
+    def account_preferences(self) -> list[AccountPreference]: ...
+
+    def stand_ins(self, user_ids: Sequence[str], on: date) -> dict[str, list[str]]:
+        """Absent person → the substitutes standing in for them on `on` (`substitutes`)."""
+        ...
 
     def has_key(self, idempotency_key: str) -> bool: ...
 
@@ -111,7 +118,6 @@ class MessageFacts(Protocol):
     def task(self, case_id: str, task_id: str) -> TaskFacts | None: ...
 
 
-
 class OutboxBatch(DigestBatch, MessageFacts, Protocol):
     """One transaction of the dispatcher. The rows a `pending_notifications` or `due_digest_items`
     returns stay locked (PostgreSQL: `FOR UPDATE SKIP LOCKED`) until the transaction ends."""
@@ -127,8 +133,6 @@ class OutboxBatch(DigestBatch, MessageFacts, Protocol):
     def existing_keys(self, keys: Sequence[str]) -> set[str]: ...
 
     def messages(self, ids: Sequence[int]) -> list[OutboxMessage]: ...
-
-    def account_preferences(self) -> list[AccountPreference]: ...
 
     def event_seq(self, event_id: int) -> int | None: ...
 

@@ -151,6 +151,10 @@ class TaskRecord:
     escalated_to: str | None
     created_on: date
     closed_on: date | None
+    assignee: str | None = None
+    assignee_name: str | None = None
+    priority: str = "normal"
+    follow_up: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

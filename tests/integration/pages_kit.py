@@ -13,7 +13,7 @@ from typing import Any
 from api.app import create_app
 from engine.adapters.store.migrate import upgrade
 from engine.core import commands as c
-from engine.service.access import Caller
+from engine.service.access import SYSTEM, Caller
 from engine.service.views import CaseOut, ReferralIn
 from engine.settings import Settings
 from tests.fakes import FakeClock
@@ -76,7 +76,16 @@ class PagesApp:
         )
         if consent:
             case = self.run(case, c.RecordConsent(parties=consent, given_on=self.clock.now.date(), form="skriftligt"))
-        return case
+        return self.staff(case)
+
+    def staff(self, case: CaseOut) -> CaseOut:
+        """The kit's people of the other parties join the team (need-to-know), as the system."""
+        for party, who in ACTOR.items():
+            if party != "kommun":
+                self.services.cases.execute(
+                    SYSTEM, case.id, c.AddTeamMember(party, who, ACCOUNTS[who]["name"]), expected_version=None
+                )
+        return self.services.cases.get_case(caller("sara.samordnare@kommun"), case.id)  # type: ignore[no-any-return]
 
     def to_inskrivning(self, case: CaseOut) -> CaseOut:
         """Referral acknowledged, consent phase done, admitted: now in inskrivning (an AF task there)."""

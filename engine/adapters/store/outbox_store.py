@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.adapters.store.models import CaseRow, EventRow, OutboxRow, TaskRow
+from engine.adapters.store.team_models import SubstituteRow
 from engine.adapters.store.web_models import NotificationReadRow, WebAccountRow
 from engine.core.definition import Definition
 from engine.core.state import OPEN_STATUSES
@@ -141,6 +142,17 @@ class SqlAlchemyOutboxBatch:
     def account_preferences(self) -> list[AccountPreference]:
         return load_account_preferences(self._s)
 
+    def stand_ins(self, user_ids: Sequence[str], on: date) -> dict[str, list[str]]:
+        if not user_ids:
+            return {}
+        q = select(SubstituteRow.user_id, SubstituteRow.substitute_id).where(
+            SubstituteRow.user_id.in_(list(user_ids)), SubstituteRow.starts_on <= on, SubstituteRow.ends_on >= on
+        )
+        out: dict[str, list[str]] = {}
+        for user_id, substitute in self._s.execute(q.order_by(SubstituteRow.id)).all():
+            out.setdefault(user_id, []).append(substitute)
+        return out
+
     def definition(self, case_id: str) -> Definition | None:
         row = self._s.get(CaseRow, case_id)
         if row is None:
@@ -164,7 +176,9 @@ class SqlAlchemyOutboxBatch:
         out = []
         for t in tasks:
             assert t.due is not None
-            out.append(DueTask(t.case_id, t.task_id, t.label, t.party, t.responsible, t.escalated_to, t.due))
+            out.append(
+                DueTask(t.case_id, t.task_id, t.label, t.party, t.responsible, t.escalated_to, t.due, t.assignee)
+            )
         return out
 
     def last_event_id(self, case_id: str) -> int:

@@ -1,7 +1,7 @@
 """Notifications page: which notifications each person has marked as read (issue 15).
 
 Revision ID: 0007_notifications
-Revises: 0005_owner_labels
+Revises: 0006_case_team
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_notifications"
-down_revision: str | None = "0005_owner_labels"
+down_revision: str | None = "0006_case_team"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
