@@ -14,6 +14,15 @@ from engine.core.rules.phases import check_guard, enter_phase
 from engine.core.rules.tasks import close_task
 from engine.core.state import CaseState, Consent
 
+OUTCOME_SV = {
+    "förvärvsarbete": "Förvärvsarbete",
+    "studier": "Studier",
+    "arbetssökande": "Arbetssökande",
+    "övriga_avslutade": "Övriga avslutade",
+    "felregistrering": "Felregistrering",
+}
+"""The outcome groups of Uppföljning Finsam in words (messages and pages)."""
+
 
 def refer(d: Definition, cmd: c.Refer, now: datetime) -> Context:
     """The new case's context: its first state, in the definition's start phase."""
@@ -70,9 +79,15 @@ def exit_case(ctx: Context, cmd: c.ExitCase) -> None:
     if phase.kind is not PhaseKind.EXIT:
         raise Reject("exit_phase_required", f"Avslut med utfall görs i en avslutsfas, inte i {phase.label}")
     if cmd.outcome not in {o.value for o in d.outcomes}:
-        raise Reject("unknown_outcome", f"Okänt utfall '{cmd.outcome}'", field="outcome")
+        raise Reject(
+            "unknown_outcome",
+            "Utfallet ska vara ett av: " + ", ".join(OUTCOME_SV.get(o.value, o.value) for o in d.outcomes),
+            field="outcome",
+        )
     if cmd.outcome in {o.value for o in d.reasons_required_for} and blank(cmd.reason):
-        raise Reject("reason_required", f"Utfallet {cmd.outcome} kräver en orsak", field="reason")
+        raise Reject(
+            "reason_required", f"Utfallet {OUTCOME_SV.get(cmd.outcome, cmd.outcome)} kräver en orsak", field="reason"
+        )
     failure = check_guard(ctx, Guard(tasks_done=True))
     if failure is not None:
         raise failure

@@ -8,6 +8,8 @@ from engine.core.rules.context import Context, Reject, blank
 from engine.core.state import Consent
 
 DECISIONS = ("admitted", "not_admitted", "on_hold")
+DECISION_SV = {"admitted": "Antagen", "not_admitted": "Ej antagen", "on_hold": "Vilande"}
+"""The participation decisions in the words a handläggare uses (messages and pages)."""
 
 REPLACED = "ersatt av ett nytt samtycke som inte omfattar parten"
 """The reason of the withdrawal a narrower new consent records for the parties it leaves out."""
@@ -70,7 +72,9 @@ def withdraw_consent(ctx: Context, cmd: c.WithdrawConsent) -> None:
 
 def decide_participation(ctx: Context, cmd: c.DecideParticipation) -> None:
     if cmd.decision not in DECISIONS:
-        raise Reject("invalid_decision", f"Okänt beslut '{cmd.decision}'", field="decision")
+        raise Reject(
+            "invalid_decision", "Beslutet ska vara Antagen, Ej antagen eller Vilande", field="decision"
+        )
     phase = ctx.d.phase_by_id[ctx.s.phase]
     if phase.kind is not PhaseKind.DECISION:
         raise Reject("decision_not_expected", f"Beslut om deltagande fattas inte i fasen {phase.label}")
