@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from engine.core.rules.closing import OUTCOME_SV, avbrott_label
+from engine.core.rules.consent import DECISION_SV
 
 TASK_STATUS = {
     "open": "Öppen",
@@ -12,16 +13,14 @@ TASK_STATUS = {
     "cancelled": "Avbruten",
 }
 CASE_STATUS = {"active": "Pågående", "closed": "Avslutat"}
-DECISIONS = {"admitted": "Antagen", "not_admitted": "Ej antagen", "on_hold": "Vilande"}
-OUTCOMES = {
-    "förvärvsarbete": "Förvärvsarbete",
-    "studier": "Studier",
-    "arbetssökande": "Arbetssökande",
-    "övriga_avslutade": "Övriga avslutade",
-    "ovriga_avslutade": "Övriga avslutade",
-    "felregistrering": "Felregistrering",
-    "avbrott": "Avbrott",
-}
+DECISIONS = DECISION_SV
+OUTCOMES = {**OUTCOME_SV, "ovriga_avslutade": "Övriga avslutade", "avbrott": "Avbrott"}
+"""The core's outcome words, and the statistics' spellings of their groups."""
+FACT_INPUTS = {"date": "date", "number": "number", "text": "text", "bool": "checkbox"}
+"""A fact's type → the input a form asks it with."""
+AVBROTT = avbrott_label
+"""An avbrott reason of the definition in words."""
+CONSENT_FORMS = {"skriftligt": "Skriftligt", "muntligt": "Muntligt"}
 GENDERS = {"kvinna": "Kvinnor", "man": "Män", "annat": "Annat", "okänt": "Okänt"}
 EVENTS = {
     "CaseReferred": "Remiss mottagen",
@@ -53,16 +52,3 @@ EVENTS = {
     "TaskDueChanged": "Ny förfallodag",
     "TaskEscalated": "Uppgift eskalerad",
 }
-_DETAIL_KEYS = ("label", "phase", "task", "due", "decision", "reason", "text", "outcome", "parties", "to", "on", "day")
-
-
-def event_detail(data: dict[str, Any]) -> str:
-    parts = []
-    for key in _DETAIL_KEYS:
-        value = data.get(key)
-        if value in (None, "", []):
-            continue
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        parts.append(f"{key}: {value}")
-    return " · ".join(parts)

@@ -110,7 +110,8 @@ def _text(e: Any, w: Words) -> str:  # noqa: C901 - one branch per event type, r
         return "Ärendet flyttades till en ny version av processen"
     if t == "CaseClosed":
         if d.get("avbrott"):
-            return f"{_subject(w, a)} avslutade ärendet med avbrott"
+            why = f": {L.AVBROTT(str(d['reason']))}" if d.get("reason") else ""
+            return f"{_subject(w, a)} avslutade ärendet med avbrott{why}"
         return f"{_subject(w, a)} avslutade ärendet med utfallet {L.OUTCOMES.get(str(d.get('outcome')), 'okänt')}"
     if t == "ConsentRecorded":
         form, given = d.get("form"), day_text(d.get("given_on"))
@@ -187,12 +188,15 @@ NOTE_KEYS = ("note", "reason", "text")
 
 def sentence(e: Any, w: Words) -> Sentence:
     """One event (an EventOut) in words. Its note: the free text someone wrote with it, if shown."""
-    note = next((str(e.data[k]) for k in NOTE_KEYS if e.data.get(k) and _is_written(e.type, k, e.data[k])), None)
+    data = e.data
+    note = next((str(data[k]) for k in NOTE_KEYS if data.get(k) and _is_written(e.type, k, data[k], data)), None)
     return Sentence(at=e.at, text=_text(e, w), note=note, system=e.type in SYSTEM_EVENTS)
 
 
-def _is_written(event: str, key: str, value: Any) -> bool:
+def _is_written(event: str, key: str, value: Any, data: dict[str, Any]) -> bool:
     """A reason the engine filled with a code (a cancelled task's) is not a note."""
     if event == "TaskCancelled":
         return False
+    if event == "CaseClosed" and key == "reason" and data.get("avbrott"):
+        return False  # an avbrott's reason is one of the definition's, in the sentence
     return not (event == "ConsentWithdrawn" and key == "reason" and not isinstance(value, str))

@@ -22,6 +22,21 @@ OUTCOME_SV = {
     "felregistrering": "Felregistrering",
 }
 """The outcome groups of Uppföljning Finsam in words (messages and pages)."""
+AVBROTT_SV = {
+    "egen_begaran": "Egen begäran",
+    "sjukdom": "Sjukdom",
+    "flytt": "Flytt",
+    "annan_insats": "Annan insats",
+    "ingen_kontakt": "Ingen kontakt",
+    "ovrigt": "Övrigt",
+    "samtycke_aterkallat": "Samtycket återkallat",
+    "behov_upphort": "Behovet har upphört",
+}
+"""The shipped definitions' avbrott reasons in words; another reason reads as its id in words."""
+
+
+def avbrott_label(reason: str) -> str:
+    return AVBROTT_SV.get(reason) or reason.replace("_", " ").capitalize()
 
 
 def refer(d: Definition, cmd: c.Refer, now: datetime) -> Context:
@@ -102,7 +117,7 @@ def abort_case(ctx: Context, cmd: c.AbortCase) -> None:
     if ctx.d.avbrott_reasons and cmd.reason not in ctx.d.avbrott_reasons:
         raise Reject(
             "unknown_reason",
-            "Orsaken ska vara en av: " + ", ".join(ctx.d.avbrott_reasons),
+            "Orsaken ska vara en av: " + ", ".join(avbrott_label(r) for r in ctx.d.avbrott_reasons),
             field="reason",
         )
     ctx.s.aborted = True
