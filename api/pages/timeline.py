@@ -50,7 +50,8 @@ class Words:
         return self.phases.get(str(pid)) or "en fas"
 
     def task(self, tid: Any) -> str:
-        return f"'{self.tasks[str(tid)]}'" if str(tid) in self.tasks else "en uppgift"
+        """'uppgiften 'Label'', or 'en uppgift' when the id has no label here."""
+        return f"uppgiften '{self.tasks[str(tid)]}'" if str(tid) in self.tasks else "en uppgift"
 
     def who(self, actor: str | None) -> str | None:
         if not actor or actor == "system":
@@ -103,6 +104,7 @@ def _value(v: Any) -> str:
 def _text(e: Any, w: Words) -> str:  # noqa: C901 - one branch per event type, read top to bottom
     t, d, a = e.type, e.data, e.actor
     task = w.task(d.get("task"))
+    Task = task[0].upper() + task[1:]  # noqa: N806 - the same words at the start of a sentence
     if t == "CaseReferred":
         how = " (anonymt deltagande)" if d.get("anonymous") else ""
         return f"Remiss från {w.party(d.get('referred_by'))} registrerades{_by(w, a)}{how}"
@@ -141,26 +143,26 @@ def _text(e: Any, w: Words) -> str:  # noqa: C901 - one branch per event type, r
         return f"Fasen {w.phase(d.get('phase'))} har nått sin längsta tid ({day_text(d.get('ends_on'))})"
     if t == "TaskCreated":
         due = day_text(d.get("due"))
-        label = f"'{d['label']}'" if d.get("label") else task
+        label = f"'{d['label']}'" if d.get("label") else "en uppgift"
         return f"Ny uppgift till {w.party(d.get('responsible'))}: {label}" + (f", senast {due}" if due else "")
     if t == "TaskAccepted":
-        return f"Uppgiften {task} accepterades{_by(w, a)}"
+        return f"{Task} accepterades{_by(w, a)}"
     if t == "TaskDeclined":
-        return f"Uppgiften {task} avböjdes{_by(w, a)}"
+        return f"{Task} avböjdes{_by(w, a)}"
     if t == "TaskCompleted":
-        return f"Uppgiften {task} slutfördes{_by(w, a)}"
+        return f"{Task} slutfördes{_by(w, a)}"
     if t == "TaskCommented":
-        return f"{_subject(w, a)} kommenterade uppgiften {task}"
+        return f"{_subject(w, a)} kommenterade {task}"
     if t == "TaskCancelled":
-        return f"Uppgiften {task} avbröts{CANCEL_REASONS.get(str(d.get('reason')), '')}"
+        return f"{Task} avbröts{CANCEL_REASONS.get(str(d.get('reason')), '')}"
     if t == "TaskDueChanged":
-        return f"Uppgiften {task} fick ny förfallodag: {day_text(d.get('due'))}"
+        return f"{Task} fick ny förfallodag: {day_text(d.get('due'))}"
     if t == "ReminderDue":
-        return f"Påminnelse: uppgiften {task} ska vara klar {day_text(d.get('due'))}"
+        return f"Påminnelse: {task} ska vara klar {day_text(d.get('due'))}"
     if t == "DeadlineMissed":
-        return f"Uppgiften {task} är inte klar och förföll {day_text(d.get('due'))}"
+        return f"{Task} är inte klar och förföll {day_text(d.get('due'))}"
     if t == "TaskEscalated":
-        return f"Uppgiften {task} eskalerades till {w.party(d.get('to'))}"
+        return f"{Task} eskalerades till {w.party(d.get('to'))}"
     if t == "ContactRecorded":
         on = day_text(d.get("on"))
         channel = f" ({d['channel']})" if d.get("channel") else ""
