@@ -122,7 +122,7 @@ def fact_fields(d: dict[str, Any], case: CaseOut) -> list[dict[str, Any]]:
 
 
 def task_groups(case: CaseOut, d: dict[str, Any], events: list[EventOut], words: Words) -> list[dict[str, Any]]:
-    """The tasks by phase (phase label; in the order the case met them), each with who completed
+    """The tasks by phase (phase label; the current phase first), each with who completed
     (or declined) it, when and the note, as the timeline recorded it."""
     closed: dict[str, dict[str, Any]] = {}
     for e in events:
@@ -133,6 +133,10 @@ def task_groups(case: CaseOut, d: dict[str, Any], events: list[EventOut], words:
     for t in case.tasks:
         groups.setdefault(t.phase or "", []).append((t, closed.get(t.task_id)))
     phases: dict[str, str] = d["phases"]
+    now = case.phase or ""
+    if now in groups:  # the phase the case is in first, then the ones before it, latest first
+        order = [now, *reversed([p for p in groups if p != now])]
+        groups = OrderedDict((p, groups[p]) for p in order)
     return [
         {"phase": pid, "label": phases.get(pid, "Hela ärendet") if pid else "Hela ärendet", "tasks": items,
          "current": pid == case.phase}
