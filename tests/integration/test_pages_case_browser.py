@@ -279,3 +279,63 @@ def test_a_case_from_referral_to_exit_by_keyboard_alone(
         run.check("avslutat")
     finally:
         run.close()
+
+
+# --- the confirmation steps and the referral's warning --------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_confirmation_pages_say_what_happens(
+    served: tuple[PagesApp, str],  # noqa: F811
+    browser: Any,  # noqa: F811
+    width: int,
+) -> None:
+    pages, base = served
+    pnr = personnummer(1966, 6, 6, 600 + width % 7)
+    case = pages.refer(pnr, "Vera Varning")  # set up through the service; every step below is the pages'
+    run = Run(browser, base, f"bekrafta-{width}", width)
+    page = run.page
+    try:
+        page.goto(base + "/logga-in")
+        page.get_by_label("Användarnamn").fill(SARA)
+        page.get_by_label("Lösenord").fill(PASSWORD)
+        page.get_by_role("button", name="Logga in").click()
+        page.wait_for_load_state()
+        page.goto(f"{base}/remiss/ny")
+        page.get_by_label("Personnummer", exact=True).fill(pnr)
+        page.get_by_label("Namn", exact=True).fill("Vera Varning")
+        page.get_by_role("button", name="Registrera remiss").click()
+        page.wait_for_load_state()
+        assert "Deltagaren har redan ett pågående ärende" in run.text("#redan-aktiv")
+        run.check("remiss-varning")
+        page.goto(f"{base}/arenden/{case.id}")
+        withdraw = page.locator("#aterkalla-samtycke")
+        withdraw.get_by_label("Försäkringskassan").check()
+        withdraw.get_by_role("button", name="Återkalla samtycke …").click()
+        page.wait_for_load_state()
+        effects = run.text("#konsekvenser")
+        assert "Samtycket återkallas för Försäkringskassan." in effects
+        assert "Samtycket gäller fortfarande för Arbetsförmedlingen, Kommunen och Regionen." in effects
+        run.check("aterkalla")
+        page.get_by_role("link", name="Avbryt, ändra inget").click()
+        page.wait_for_load_state()
+        page.locator("#skyddad-identitet").get_by_role("button").click()
+        page.wait_for_load_state()
+        assert "i alla deltagarens ärenden" in run.text("#konsekvenser")
+        run.check("skyddad-identitet")
+        page.get_by_role("link", name="Avbryt, ändra inget").click()
+        page.wait_for_load_state()
+        page.get_by_role("button", name="Registrera avbrott …").click()
+        page.wait_for_load_state()
+        page.get_by_label("Orsak till avbrottet").select_option(label="Flytt")
+        run.check("avbrott")
+        page.get_by_role("button", name="Ja, registrera avbrott").click()
+        page.wait_for_load_state()
+        assert run.text("#status") == "Avslutat"
+        assert "avslutade ärendet med avbrott: Flytt" in run.text("#tidslinje")
+        run.check("efter-avbrott")
+    finally:
+        run.close()
+    after = pages.services.cases.get_case(caller(SARA), case.id)
+    assert after.consent is not None
+    assert "fk" in after.consent.parties  # the withdrawal was cancelled: nothing changed
