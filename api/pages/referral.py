@@ -67,7 +67,7 @@ async def refer(request: Request, me: PartyMe) -> Response:
             errors["namn"] = "Ange deltagarens namn."
     if errors:
         return _page(request, form, errors, status=422)
-    if not anonymous and form.get("bekrafta") != "ja":
+    if not anonymous and form.get("bekrafta") != form["personnummer"]:  # asked again for another person
         existing = active_cases(request, me, form["personnummer"], definition_id)
         if existing:
             return _page(request, form, {}, existing=existing, insats_name=choices[definition_id])

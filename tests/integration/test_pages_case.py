@@ -234,7 +234,7 @@ def test_referral_checks_the_personnummer_and_warns_of_an_active_case(pages: Pag
     assert r.status_code == 200
     assert "Deltagaren har redan ett pågående ärende i Individuell insats (FINSAM)" in html.unescape(r.text)
     assert f'href="{path}"' in r.text
-    again, _ = refer(sara, pnr, "Dubbel Person", bekrafta="ja")
+    again, _ = refer(sara, pnr, "Dubbel Person", bekrafta=pnr)
     assert again != path
 
 
