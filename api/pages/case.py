@@ -42,12 +42,13 @@ def case_page(request: Request, me: PartyMe, case_id: str, system: str = "") -> 
     may_withdraw = bool(covered) and (
         may["withdraw_consent_all"] is None or (may["withdraw_consent_own"] is None and me.party in covered)
     )
-    may_protect = may["protect"] is None and not case.protected_identity and not case.anonymous
+    # protection never waits: offered on a closed case too (the core allows it)
+    may_protect = case.access != "tasks" and may["protect"] is None and not (case.protected_identity or case.anonymous)
     shown = {
         "uppgifter": True, "ga-vidare": active, "samtycke": active, "kontakt": active, "avbrott": active,
         "beslut": active and phase_kind == "decision", "avslut": active and phase_kind == "exit",
         "forlangning": active and extendable, "uppgifter-i-arendet": bool(facts),
-        "tidslinje": case.access != "tasks", "oaterkalleligt": active and (may_withdraw or may_protect),
+        "tidslinje": case.access != "tasks", "oaterkalleligt": (active and may_withdraw) or may_protect,
     }  # fmt: skip
     sess = session(request)
     acted = sess.extra.pop("acted", None)

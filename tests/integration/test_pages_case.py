@@ -159,6 +159,8 @@ def test_avbrott_asks_first_and_records_the_reason(pages: PagesApp) -> None:
     assert "Sara Lind avslutade ärendet med avbrott: Flytt" in page
     assert '<option value="flytt">Flytt</option>' in confirm
     assert 'id="ga-vidare"' not in page  # a closed case offers no forms
+    assert 'id="aterkalla-samtycke"' not in page
+    assert 'id="skyddad-identitet"' in page  # protection never waits, closed or not
 
 
 def test_withdrawing_consent_names_the_parties_and_keeps_the_others(pages: PagesApp) -> None:
