@@ -1,52 +1,61 @@
-"""Handläggare: one case, with contact, phase, consent and protected identity forms."""
+"""Handläggare and samordnare: one case, with a form for every command they may give. The forms
+post to api/pages/case_forms.py; irreversible actions ask first (api/pages/case_confirm.py)."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.pages.web import (
-    Csrf,
-    PageError,
-    PartyMe,
-    execute_command,
-    form_of,
-    labels_of,
-    redirect,
-    render,
-    service_error_message,
-    services_of,
-    session,
-    today_of,
-)
+from api.pages import labels as L
+from api.pages.timeline import Words, sentence
+from api.pages.web import PageError, PartyMe, labels_of, render, services_of, session, today_of, web_of
 from api.routing import CheckedRoute
-from engine.core import commands as c
-from engine.service.accounts import AccountOut
 from engine.service.errors import ServiceError
+from engine.service.views import CaseOut, EventOut, TaskOut
 
 router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
-
-# --- handläggare: a case --------------------------------------------------------------------------
-
-
 @router.get("/arenden/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, me: PartyMe, case_id: str) -> Response:
+def case_page(request: Request, me: PartyMe, case_id: str, system: str = "") -> Response:
     svc = services_of(request)
     caller = me.caller()
     try:
-        case = svc.cases.get_case(caller, case_id, purpose="GET /arenden/{case_id}")
+        case, may = svc.cases.case_with_actions(caller, case_id, purpose="GET /arenden/{case_id}")
     except ServiceError as exc:
         raise PageError(exc.status, exc.message) from None
     d = labels_of(request, case.definition_id, case.definition_version)
-    timeline: list[Any] = []
+    forms: dict[str, Any] = d.get("forms", {})
+    events: list[EventOut] = []
     if case.access in ("full", "case"):
-        timeline = list(svc.cases.timeline(caller, case_id, limit=500, page=1, purpose="GET /arenden/{case_id}").items)
-        timeline.reverse()
-    transitions = d["transitions"].get(case.phase or "", [])
+        events = list(svc.cases.timeline(caller, case_id, limit=500, page=1, purpose="GET /arenden/{case_id}").items)
+    words = words_for(request, d, case, events)
+    sentences = [sentence(e, words) for e in reversed(events)]
+    show_system = system == "1"
+    active = case.status == "active" and case.access != "tasks"
+    phase_kind: str = forms.get("phase_kinds", {}).get(case.phase or "", "")
+    facts = fact_fields(d, case) if active else []
+    extendable = case.phase in forms.get("extendable", [])
+    covered = list(case.consent.parties) if case.consent is not None and case.consent.active else []
+    may_withdraw = bool(covered) and (
+        may["withdraw_consent_all"] is None or (may["withdraw_consent_own"] is None and me.party in covered)
+    )
+    # protection never waits: offered on a closed case too (the core allows it)
+    may_protect = case.access != "tasks" and may["protect"] is None and not (case.protected_identity or case.anonymous)
+    shown = {
+        "uppgifter": True, "ga-vidare": active, "samtycke": active, "kontakt": active, "avbrott": active,
+        "beslut": active and phase_kind == "decision", "avslut": active and phase_kind == "exit",
+        "forlangning": active and extendable, "uppgifter-i-arendet": bool(facts),
+        "tidslinje": case.access != "tasks", "oaterkalleligt": (active and may_withdraw) or may_protect,
+    }  # fmt: skip
+    sess = session(request)
+    acted = sess.extra.pop("acted", None)
+    sess.changed = sess.changed or acted is not None
+    if not shown.get(str(acted)):
+        acted = None  # the section is gone (the case closed): the message shows at the top
+    notices = sess.pop_flash() if acted else []
     return render(
         request,
         "case.html",
@@ -56,78 +65,81 @@ def case_page(request: Request, me: PartyMe, case_id: str) -> Response:
             "parties": d["parties"],
             "who": {**d["parties"], **d["roles"]},
             "phases": d["phases"],
-            "transitions": transitions if case.access != "tasks" else [],
-            "timeline": timeline,
+            "transitions": d["transitions"].get(case.phase or "", []) if active else [],
+            "facts": facts,
+            "outcomes": [(o, L.OUTCOMES.get(o, o)) for o in forms.get("outcomes", [])],
+            "reason_outcomes": [L.OUTCOMES.get(o, o) for o in forms.get("reasons_required_for", [])],
+            "avbrott_reasons": forms.get("avbrott_reasons", []),
+            "phase_kind": phase_kind,
+            "extendable": extendable,
+            "covered": covered,
+            "may_withdraw": may_withdraw,
+            "may_protect": may_protect,
+            "active": active,
+            "may": may,
+            "task_groups": task_groups(case, d, events, words),
+            "sentences": [s for s in sentences if not s.system],
+            "system_sentences": [s for s in sentences if s.system] if show_system else [],
+            "show_system": show_system,
             "today": today_of(request),
             "mine": {t.task_id for t in case.tasks if t.party == me.party or t.responsible in me.roles},
-            "may_handle_consent": may_handle_consent(me, case),
-            # consent is recorded and withdrawn for any party by the host's samordnare; another
-            # covered party withdraws it for itself only (engine/service/access.py: authorize_consent)
-            "keeps_consent": me.kind == "samordnare",
+            "consent_forms": L.CONSENT_FORMS,
             "my_party": me.party,
+            "acted": acted if notices else None,
+            "notices": notices,
         },
     )
 
 
-def may_handle_consent(me: AccountOut, case: Any) -> bool:
-    """Show the consent and protection forms to the samordnare and to handläggare whose party the
-    active consent covers; the service still decides (access.authorize_command)."""
-    if case.access == "tasks" or case.status != "active":
-        return False
-    if me.kind == "samordnare":
-        return True
-    consent = case.consent
-    return bool(consent is not None and consent.active and me.party in consent.parties)
+def words_for(request: Request, d: dict[str, Any], case: CaseOut, events: list[EventOut]) -> Words:
+    """The labels and names a sentence may use: the definition's, the case's task labels (follow-ups
+    and repeated visits have instance ids), and the names of the accounts that acted."""
+    tasks = dict(d.get("tasks", {}))
+    for e in events:
+        if e.type == "TaskCreated" and e.data.get("task") and e.data.get("label"):
+            tasks[str(e.data["task"])] = str(e.data["label"])
+    tasks.update({t.task_id: t.label for t in case.tasks})
+    accounts = web_of(request).accounts
+    names: dict[str, str | None] = {}
+
+    def person(user_id: str) -> str | None:
+        if user_id not in names:
+            account = accounts.get(user_id)
+            names[user_id] = account.name if account is not None and account.name else None
+        return names[user_id]
+
+    return Words(d["parties"], d["roles"], d["phases"], d.get("facts", {}), tasks, person)
 
 
-@router.post("/arenden/{case_id}/kontakt", dependencies=Csrf)
-async def record_contact(request: Request, me: PartyMe, case_id: str) -> Response:
-    form = await form_of(request)
-    try:
-        on = date.fromisoformat(form["datum"]) if form.get("datum") else None
-    except ValueError:
-        session(request).message("fel", "Ange datum som ÅÅÅÅ-MM-DD.")
-        return redirect(request, f"/arenden/{case_id}")
-    channel = form.get("kanal") or None
-    execute_command(request, me, case_id, c.RecordContact(on=on, channel=channel), form, "Kontakten är registrerad.")
-    return redirect(request, f"/arenden/{case_id}")
+def fact_fields(d: dict[str, Any], case: CaseOut) -> list[dict[str, Any]]:
+    """Each fact of the definition with its label, the input its type asks for, and its value now."""
+    types: dict[str, str] = d.get("forms", {}).get("fact_types", {})
+    out = []
+    for fid, label in d.get("facts", {}).items():
+        kind = types.get(fid, "text")
+        out.append({"id": fid, "label": label, "type": kind, "input": L.FACT_INPUTS.get(kind, "text"),
+                    "value": case.facts.get(fid), "known": fid in case.facts})  # fmt: skip
+    return out
 
 
-@router.post("/arenden/{case_id}/fas", dependencies=Csrf)
-async def start_phase(request: Request, me: PartyMe, case_id: str) -> Response:
-    form = await form_of(request)
-    phase = form.get("fas", "")
-    execute_command(request, me, case_id, c.StartPhase(phase=phase), form, "Ärendet har gått vidare till nästa fas.")
-    return redirect(request, f"/arenden/{case_id}")
-
-
-@router.post("/arenden/{case_id}/samtycke/aterkalla", dependencies=Csrf)
-async def withdraw_consent(request: Request, me: PartyMe, case_id: str) -> Response:
-    """The participant withdraws consent (for some parties, or all of it). Who may is the service's rule."""
-    form = await form_of(request)
-    chosen = tuple(dict.fromkeys(v for v in (await request.form()).getlist("parter") if isinstance(v, str)))
-    everything = form.get("omfattning", "alla") == "alla"
-    if not everything and not chosen:
-        session(request).message("fel", "Välj vilka parter återkallelsen gäller, eller hela samtycket.")
-        return redirect(request, f"/arenden/{case_id}")
-    command = c.WithdrawConsent(parties=None if everything else chosen, reason=form.get("orsak", "").strip() or None)
-    execute_command(request, me, case_id, command, form, "Samtycket är återkallat.")
-    return redirect(request, f"/arenden/{case_id}")
-
-
-@router.post("/arenden/{case_id}/skyddad-identitet", dependencies=Csrf)
-async def set_protected_identity(request: Request, me: PartyMe, case_id: str) -> Response:
-    """Skyddade personuppgifter: name and personnummer are removed at once, and cannot come back."""
-    form = await form_of(request)
-    sess = session(request)
-    if form.get("bekrafta") != "ja":
-        sess.message("fel", "Bekräfta att deltagaren har skyddade personuppgifter.")
-        return redirect(request, f"/arenden/{case_id}")
-    try:
-        # No version check: protection must never wait for a reload (as in the API).
-        services_of(request).cases.set_protected_identity(me.caller(), case_id)
-    except ServiceError as exc:
-        sess.message("fel", service_error_message(exc))
-    else:
-        sess.message("ok", "Skyddade personuppgifter: namn och personnummer är borttagna.")
-    return redirect(request, f"/arenden/{case_id}")
+def task_groups(case: CaseOut, d: dict[str, Any], events: list[EventOut], words: Words) -> list[dict[str, Any]]:
+    """The tasks by phase (phase label; the current phase first), each with who completed
+    (or declined) it, when and the note, as the timeline recorded it."""
+    closed: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if e.type in ("TaskCompleted", "TaskDeclined") and e.data.get("task"):
+            closed[str(e.data["task"])] = {"by": words.who(e.actor) or "Systemet", "at": e.at,
+                                           "note": sentence(e, words).note}  # fmt: skip
+    groups: OrderedDict[str, list[tuple[TaskOut, dict[str, Any] | None]]] = OrderedDict()
+    for t in case.tasks:
+        groups.setdefault(t.phase or "", []).append((t, closed.get(t.task_id)))
+    phases: dict[str, str] = d["phases"]
+    now = case.phase or ""
+    if now in groups:  # the phase the case is in first, then the ones before it, latest first
+        order = [now, *reversed([p for p in groups if p != now])]
+        groups = OrderedDict((p, groups[p]) for p in order)
+    return [
+        {"phase": pid, "label": phases.get(pid, "Hela ärendet") if pid else "Hela ärendet", "tasks": items,
+         "current": pid == case.phase}
+        for pid, items in groups.items()
+    ]  # fmt: skip

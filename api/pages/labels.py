@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.core.words import DECISIONS as DECISIONS  # re-exported for the templates
 from engine.core.words import OUTCOMES as OUTCOMES
+from engine.core.words import avbrott_reason
 
 TASK_STATUS = {
     "open": "Öppen",
@@ -15,6 +14,11 @@ TASK_STATUS = {
     "cancelled": "Avbruten",
 }
 CASE_STATUS = {"active": "Pågående", "closed": "Avslutat"}
+FACT_INPUTS = {"date": "date", "number": "number", "text": "text", "bool": "checkbox"}
+"""A fact's type → the input a form asks it with."""
+AVBROTT = avbrott_reason
+"""An avbrott reason of the definition in words."""
+CONSENT_FORMS = {"skriftligt": "Skriftligt", "muntligt": "Muntligt"}
 GENDERS = {"kvinna": "Kvinnor", "man": "Män", "annat": "Annat", "okänt": "Okänt"}
 EVENTS = {
     "CaseReferred": "Remiss mottagen",
@@ -56,16 +60,3 @@ EVENTS = {
     "EmergencyAccessGranted": "Nödåtkomst",
 }
 PRIORITIES = {"normal": "Normal", "high": "Hög"}
-_DETAIL_KEYS = ("label", "phase", "task", "due", "decision", "reason", "text", "outcome", "parties", "to", "on", "day")
-
-
-def event_detail(data: dict[str, Any]) -> str:
-    parts = []
-    for key in _DETAIL_KEYS:
-        value = data.get(key)
-        if value in (None, "", []):
-            continue
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        parts.append(f"{key}: {value}")
-    return " · ".join(parts)

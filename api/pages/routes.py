@@ -13,9 +13,12 @@ from api.pages import (
     admin,
     audit,
     case,
+    case_confirm,
+    case_forms,
     errors,
     forms,
     notifications,
+    referral,
     signin,
     simulation_page,
     statistics,
@@ -28,8 +31,9 @@ from api.pages.web import STATIC_DIR, Web
 from engine.settings import Settings
 
 ROUTERS = (
-    signin.router, tasks.router, case.router, account.router, admin.router, versions.router, forms.router,
-    simulation_page.router, statistics.router, audit.router, notifications.router,
+    signin.router, tasks.router, case.router, case_forms.router, case_confirm.router, referral.router, account.router,
+    admin.router, versions.router, forms.router, simulation_page.router, statistics.router, audit.router,
+    notifications.router,
 )  # fmt: skip
 
 

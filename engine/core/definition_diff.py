@@ -11,16 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from engine.core import diagram
 from engine.core.definition import Definition, Escalation, Extension, GlobalTimer, Guard, Phase, Task
 from engine.core.duration import Duration
 
 Kind = Literal["added", "removed", "changed"]
 
-DECISIONS_SV = {
-    "admitted": "beslut om deltagande",
-    "not_admitted": "beslut om att inte delta",
-    "on_hold": "beslut att vänta",
-}
 TIMERS_SV = {"no_contact": "Larmet om utebliven kontakt", "max_time": "Larmet om längsta tid i insatsen"}
 
 
@@ -52,27 +48,9 @@ def change_words(old: Duration | None, new: Duration | None) -> str:
     return f"från {duration_words(old)} till {duration_words(new)}"
 
 
-def guard_words(d: Definition, g: Guard) -> str:
-    """A transition's condition in words ('' when there is none)."""
-    parts: list[str] = []
-    if g.consent == "active":
-        parts.append("samtycke finns")
-    if g.consent_covers:
-        parts.append("samtycket omfattar " + ", ".join(who(d, p) for p in g.consent_covers))
-    if g.decision is not None:
-        parts.append(DECISIONS_SV[g.decision] + " är fattat")
-    if g.tasks_done:
-        parts.append("fasens uppgifter är klara")
-    if g.fact is not None:
-        fact = d.fact_by_id.get(g.fact)
-        parts.append(f"'{fact.label if fact else g.fact}' är registrerat")
-    if g.anonymous is True:
-        parts.append("deltagaren är anonym")
-    elif g.anonymous is False:
-        parts.append("deltagaren inte är anonym")
-    if g.any_of:
-        parts.append("något av: " + " / ".join(guard_words(d, alt) or "alltid" for alt in g.any_of))
-    return " och ".join(parts)
+def guard_words(d: Definition, g: Guard, phase: Phase | None = None) -> str:
+    """A transition's condition in words ('' when there is none): the diagram's words, joined."""
+    return " och ".join(diagram.guard_words(d, g, phase))
 
 
 def _extension_words(e: Extension | None) -> str:
@@ -163,14 +141,14 @@ def _transition_diff(old_d: Definition, new_d: Definition, old: Phase, new: Phas
     old_to = {t.to: t for t in old.transitions}
     new_to = {t.to: t for t in new.transitions}
     for t in new.transitions:
-        when = guard_words(new_d, t.when)
+        when = guard_words(new_d, t.when, new)
         cond = f" när {when}" if when else ""
         if t.to not in old_to:
             out.append(
                 DiffLine("added", f"Ny övergång från '{new.label}' till '{_phase_label(new_d, t.to)}'{cond}")
             )
         elif old_to[t.to].when != t.when:
-            before = guard_words(old_d, old_to[t.to].when) or "alltid"
+            before = guard_words(old_d, old_to[t.to].when, old) or "alltid"
             out.append(
                 DiffLine(
                     "changed",

@@ -1,5 +1,6 @@
 """Swedish words for the definition's codes (decisions, outcomes, avbrott reasons): one table each,
-used by the diagram (engine.core.diagram) and the pages (api.pages.labels)."""
+used by the core's messages (engine.core.rules), the diagram (engine.core.diagram), the semantic diff
+and the pages (api.pages.labels). The one place for these words."""
 
 from __future__ import annotations
 
@@ -16,15 +17,17 @@ OUTCOMES = {
 # Avbrott reasons are the definition's own codes; these are the shipped definitions' ones in words.
 # Any other code is shown with its underscores as spaces.
 AVBROTT_REASONS = {
-    "egen_begaran": "egen begäran",
-    "annan_insats": "annan insats",
-    "ingen_kontakt": "ingen kontakt",
-    "ovrigt": "övrigt",
-    "samtycke_aterkallat": "samtycket återkallat",
-    "behov_upphort": "behovet har upphört",
-    "annan_huvudman": "annan huvudman",
+    "egen_begaran": "Egen begäran",
+    "sjukdom": "Sjukdom",
+    "flytt": "Flytt",
+    "annan_insats": "Annan insats",
+    "ingen_kontakt": "Ingen kontakt",
+    "ovrigt": "Övrigt",
+    "samtycke_aterkallat": "Samtycket återkallat",
+    "behov_upphort": "Behovet har upphört",
+    "annan_huvudman": "Annan huvudman",
 }
 
 
 def avbrott_reason(code: str) -> str:
-    return AVBROTT_REASONS.get(code, code.replace("_", " "))
+    return AVBROTT_REASONS.get(code) or code.replace("_", " ").capitalize()

@@ -359,3 +359,41 @@ def log_access(
     a port of its own."""
     entry = new_access_entry(caller, at, resource=resource, purpose=purpose, case_id=case_id, person_id=person_id)
     session.info["log_access"](session, [entry])
+
+
+PageAction = Literal[
+    "record_consent", "withdraw_consent_all", "withdraw_consent_own", "decide", "move", "fact", "contact",
+    "extend", "exit", "abort", "protect",
+]  # fmt: skip
+
+
+def may_act(
+    caller: Caller, state: CaseState, definition: Definition, now: datetime
+) -> dict[PageAction, str | None]:
+    """What the caller may do on the case, for the pages to offer: each action with None (allowed)
+    or the reason in words. Asks `authorize_command` with a command of each kind, so no rule is
+    written twice; whether the core then accepts the command (a guard, a phase) is the core's word."""
+    today = state.phase_entered_on
+    own = (caller.party,) if caller.party else ()
+    samples: dict[PageAction, c.Command] = {
+        "record_consent": c.RecordConsent(parties=own, given_on=today),
+        "withdraw_consent_all": c.WithdrawConsent(parties=None),
+        "withdraw_consent_own": c.WithdrawConsent(parties=own),
+        "decide": c.DecideParticipation(decision="admitted"),
+        "move": c.StartPhase(phase=state.phase),
+        "fact": c.RecordFact(fact="", value=None),
+        "contact": c.RecordContact(),
+        "extend": c.ExtendPhase(),
+        "exit": c.ExitCase(outcome=""),
+        "abort": c.AbortCase(reason=""),
+        "protect": c.ProtectIdentity(),
+    }
+    out: dict[PageAction, str | None] = {}
+    for action, command in samples.items():
+        try:
+            authorize_command(caller, state, definition, command, now)
+        except ServiceError as exc:
+            out[action] = exc.message
+        else:
+            out[action] = None
+    return out

@@ -41,6 +41,17 @@ class CaseQueries:
             unit.commit()
             return out
 
+    def case_with_actions(
+        self, caller: Caller, case_id: str, purpose: str = "get_case"
+    ) -> tuple[CaseOut, dict[access.PageAction, str | None]]:
+        """The case as `get_case` reads it, and what the caller may do on it (`access.may_act`)."""
+        with self._store.unit() as unit:
+            row = _found(unit.load(case_id))
+            out = self._out(unit, caller, row, resource="case", purpose=purpose)
+            unit.commit()
+            d = self._defs.get(unit, row.definition_id, row.definition_version)
+            return out, access.may_act(caller, row.state, d, self._clock())
+
     def timeline(
         self, caller: Caller, case_id: str, limit: int = 20, page: int = 1, purpose: str = "timeline"
     ) -> Page[EventOut]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from engine.core import commands as c
-from engine.service.access import Caller
+from engine.service.access import Caller, PageAction
 from engine.service.case_commands import CaseCommands, normalise_personnummer
 from engine.service.case_queries import MAX_LIMIT, CaseQueries, InboxFilter
 from engine.service.case_views import case_out, event_out, task_out, task_state_out
@@ -55,6 +55,12 @@ class CaseService:
 
     def get_case(self, caller: Caller, case_id: str, purpose: str = "get_case") -> CaseOut:
         return self._queries.get_case(caller, case_id, purpose)
+
+    def case_with_actions(
+        self, caller: Caller, case_id: str, purpose: str = "get_case"
+    ) -> tuple[CaseOut, dict[PageAction, str | None]]:
+        """The case, and what the caller may do on it (None, or the reason in words): for pages."""
+        return self._queries.case_with_actions(caller, case_id, purpose)
 
     def timeline(
         self, caller: Caller, case_id: str, limit: int = 20, page: int = 1, purpose: str = "timeline"

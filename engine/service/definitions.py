@@ -82,14 +82,24 @@ class DefinitionCache:
 def stored_labels(d: Definition) -> dict[str, Any]:
     """What the pages show of a definition, as plain JSON stored with its row: `Definition.labels()`
     (id → label for phases, tasks, parties, roles, facts), its name, and each phase's transitions
-    (`to`, `label`: the buttons of a case page)."""
+    (`to`, `label`: the buttons of a case page), and what the case page's forms offer: each fact's
+    type, each phase's kind and whether it can be extended, the outcomes (those that need a reason)
+    and the avbrott reasons. A row stored before a key existed lacks it: readers default to empty."""
     transitions = {p.id: [{"to": t.to, "label": t.label} for t in p.transitions] for p in d.phases}
-    return {**d.labels(), "name": d.name, "transitions": transitions}
+    forms = {
+        "fact_types": {f.id: f.type.value for f in d.facts},
+        "phase_kinds": {p.id: p.kind.value for p in d.phases},
+        "extendable": [p.id for p in d.phases if p.extension is not None],
+        "outcomes": [o.value for o in d.outcomes],
+        "reasons_required_for": [o.value for o in d.reasons_required_for],
+        "avbrott_reasons": list(d.avbrott_reasons),
+    }
+    return {**d.labels(), "name": d.name, "transitions": transitions, "forms": forms}
 
 
 def empty_labels(definition_id: str) -> dict[str, Any]:
     return {"phases": {}, "tasks": {}, "parties": {}, "roles": {}, "facts": {}, "name": definition_id,
-            "transitions": {}}  # fmt: skip
+            "transitions": {}, "forms": {}}  # fmt: skip
 
 
 def problem_details(problems: list[Problem]) -> dict[str, Any]:

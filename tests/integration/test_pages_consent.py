@@ -1,7 +1,9 @@
-"""The case page can withdraw consent and set protected identity, through CaseService, with CSRF."""
+"""The case page can withdraw consent and set protected identity, through CaseService, with CSRF and
+a confirmation (`bekrafta=ja`, sent by the confirmation page: api/pages/case_confirm.py)."""
 
 from __future__ import annotations
 
+import html
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +40,8 @@ def _post(c: TestClient, case_id: str, action: str, data: dict[str, str | list[s
     page = c.get(f"/arenden/{case_id}").text
     r = c.post(f"/arenden/{case_id}/{action}", data={"csrf_token": csrf_of(page), **data})
     assert r.status_code == 303, r.text
-    assert r.headers["location"] == f"/arenden/{case_id}"
-    return c.get(r.headers["location"]).text
+    assert r.headers["location"].startswith(f"/arenden/{case_id}#")
+    return html.unescape(c.get(r.headers["location"].split("#")[0]).text)
 
 
 def test_the_forms_show_for_the_samordnare_and_covered_handlaggare_only(pages: PagesApp) -> None:
@@ -58,7 +60,7 @@ def test_the_forms_show_for_the_samordnare_and_covered_handlaggare_only(pages: P
 def test_withdrawing_consent_needs_csrf(pages: PagesApp) -> None:
     case = pages.refer(personnummer(1982, 4, 21, 239), "Bo Demosson")
     c = signed_in(pages, SARA)
-    r = c.post(f"/arenden/{case.id}/samtycke/aterkalla", data={"omfattning": "alla"})
+    r = c.post(f"/arenden/{case.id}/samtycke/aterkalla", data={"parter": ["af"], "bekrafta": "ja"})
     assert r.status_code == 403
     r = c.post(f"/arenden/{case.id}/skyddad-identitet", data={"bekrafta": "ja"})
     assert r.status_code == 403
@@ -72,7 +74,7 @@ def test_a_covered_handlaggare_cannot_withdraw_consent_for_another_party(pages: 
     """A covered party withdraws only for itself; the host's samordnare records the person's will."""
     case = pages.refer(personnummer(1983, 8, 17, 239), "David Avslutad")
     anna = signed_in(pages, ANNA)
-    page = _post(anna, case.id, "samtycke/aterkalla", {"omfattning": "parter", "parter": ["fk"], "orsak": "Muntligt"})
+    page = _post(anna, case.id, "samtycke/aterkalla", {"parter": ["fk"], "orsak": "Muntligt", "bekrafta": "ja"})
     assert "Samtycket är återkallat." not in page
     consent = pages.services.cases.get_case(caller(SARA), case.id).consent
     assert consent is not None
@@ -83,7 +85,7 @@ def test_a_covered_handlaggare_cannot_withdraw_consent_for_another_party(pages: 
 def test_a_covered_handlaggare_withdraws_consent_for_their_own_party(pages: PagesApp) -> None:
     case = pages.refer(personnummer(1986, 12, 9, 238), "Hanna Exempel")
     anna = signed_in(pages, ANNA)
-    page = _post(anna, case.id, "samtycke/aterkalla", {"omfattning": "parter", "parter": ["af"]})
+    page = _post(anna, case.id, "samtycke/aterkalla", {"parter": ["af"], "bekrafta": "ja"})
     assert "Samtycket är återkallat." in page
     consent = pages.services.cases.get_case(caller(SARA), case.id).consent
     assert consent is not None
@@ -92,7 +94,7 @@ def test_a_covered_handlaggare_withdraws_consent_for_their_own_party(pages: Page
 
 def test_choosing_some_parties_without_any_is_refused(pages: PagesApp) -> None:
     case = pages.refer(personnummer(1985, 8, 12, 238), "Eva Exempel")
-    page = _post(signed_in(pages, SARA), case.id, "samtycke/aterkalla", {"omfattning": "parter"})
+    page = _post(signed_in(pages, SARA), case.id, "samtycke/aterkalla", {"bekrafta": "ja"})
     assert "Välj vilka parter" in page
     consent = pages.services.cases.get_case(caller(SARA), case.id).consent
     assert consent is not None
@@ -101,7 +103,8 @@ def test_choosing_some_parties_without_any_is_refused(pages: PagesApp) -> None:
 
 def test_the_samordnare_withdraws_all_of_the_consent(pages: PagesApp) -> None:
     case = pages.refer(personnummer(1981, 8, 22, 238), "Fia Exempel")
-    page = _post(signed_in(pages, SARA), case.id, "samtycke/aterkalla", {"omfattning": "alla"})
+    every = ["af", "fk", "kommun", "region"]
+    page = _post(signed_in(pages, SARA), case.id, "samtycke/aterkalla", {"parter": every, "bekrafta": "ja"})
     assert "Samtycket är återkallat." in page
     after = pages.services.cases.get_case(caller(SARA), case.id)
     assert after.consent is not None
@@ -132,8 +135,18 @@ def test_a_covered_handlaggare_is_offered_to_withdraw_for_their_own_party_only(p
     case = pages.refer(personnummer(1983, 5, 12, 237), "Dana Prov", consent=("af", "fk", "kommun"))
     page = signed_in(pages, ANNA).get(f"/arenden/{case.id}").text
     assert 'id="aterkalla-samtycke"' in page
-    assert 'id="omfattning-alla"' not in page
+    assert 'id="aterkalla-fk"' not in page
     assert '<input type="hidden" name="parter" value="af">' in page
     assert "Samtycket återkallas för Arbetsförmedlingen" in page
     sara = signed_in(pages, SARA).get(f"/arenden/{case.id}").text
-    assert 'id="omfattning-alla"' in sara
+    assert 'id="aterkalla-fk"' in sara
+    assert 'id="aterkalla-af"' in sara
+
+
+def test_withdrawing_needs_the_confirmation(pages: PagesApp) -> None:
+    case = pages.refer(personnummer(1987, 6, 3, 238), "Ines Vänta")
+    page = _post(signed_in(pages, SARA), case.id, "samtycke/aterkalla", {"parter": ["af"]})
+    assert "Bekräfta återkallelsen" in page
+    consent = pages.services.cases.get_case(caller(SARA), case.id).consent
+    assert consent is not None
+    assert set(consent.parties) == {"af", "fk", "kommun", "region"}

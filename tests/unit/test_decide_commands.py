@@ -1260,7 +1260,7 @@ def test_abort_needs_a_reason(reason: str) -> None:
 def test_abort_reason_must_be_one_the_definition_lists() -> None:
     r = Case.referred(MON).reject(c.AbortCase("tråkigt"))
     assert r.code == "unknown_reason"
-    assert "egen_begaran" in r.message
+    assert "Egen begäran" in r.message  # the reasons in words, not their ids
 
 
 def test_a_definition_without_listed_reasons_accepts_any_abort_reason() -> None:

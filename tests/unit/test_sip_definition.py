@@ -48,7 +48,7 @@ def test_consent_covering_only_the_kommun_does_not_open_the_plan() -> None:
     result = decide(SIP, _case_state_before_planning(("kommun",)), c.StartPhase("planering", actor="t"), _at(START))
     assert isinstance(result, Rejected)
     assert result.code == "consent_required"
-    assert "region" in result.message
+    assert "Regionen (hälso- och sjukvård)" in result.message
 
 
 def test_plan_cannot_be_final_before_the_overall_responsibility_is_recorded() -> None:

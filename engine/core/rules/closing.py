@@ -14,6 +14,7 @@ from engine.core.rules.phases import check_guard, enter_phase
 from engine.core.rules.tasks import close_task
 from engine.core.rules.team import join
 from engine.core.state import CaseState, Consent
+from engine.core.words import OUTCOMES, avbrott_reason
 
 
 def refer(d: Definition, cmd: c.Refer, now: datetime) -> Context:
@@ -75,9 +76,15 @@ def exit_case(ctx: Context, cmd: c.ExitCase) -> None:
     if phase.kind is not PhaseKind.EXIT:
         raise Reject("exit_phase_required", f"Avslut med utfall görs i en avslutsfas, inte i {phase.label}")
     if cmd.outcome not in {o.value for o in d.outcomes}:
-        raise Reject("unknown_outcome", f"Okänt utfall '{cmd.outcome}'", field="outcome")
+        raise Reject(
+            "unknown_outcome",
+            "Utfallet ska vara ett av: " + ", ".join(OUTCOMES.get(o.value, o.value) for o in d.outcomes),
+            field="outcome",
+        )
     if cmd.outcome in {o.value for o in d.reasons_required_for} and blank(cmd.reason):
-        raise Reject("reason_required", f"Utfallet {cmd.outcome} kräver en orsak", field="reason")
+        raise Reject(
+            "reason_required", f"Utfallet {OUTCOMES.get(cmd.outcome, cmd.outcome)} kräver en orsak", field="reason"
+        )
     failure = check_guard(ctx, Guard(tasks_done=True))
     if failure is not None:
         raise failure
@@ -92,7 +99,7 @@ def abort_case(ctx: Context, cmd: c.AbortCase) -> None:
     if ctx.d.avbrott_reasons and cmd.reason not in ctx.d.avbrott_reasons:
         raise Reject(
             "unknown_reason",
-            "Orsaken ska vara en av: " + ", ".join(ctx.d.avbrott_reasons),
+            "Orsaken ska vara en av: " + ", ".join(avbrott_reason(r) for r in ctx.d.avbrott_reasons),
             field="reason",
         )
     ctx.s.aborted = True

@@ -70,7 +70,9 @@ def withdraw_consent(ctx: Context, cmd: c.WithdrawConsent) -> None:
 
 def decide_participation(ctx: Context, cmd: c.DecideParticipation) -> None:
     if cmd.decision not in DECISIONS:
-        raise Reject("invalid_decision", f"Okänt beslut '{cmd.decision}'", field="decision")
+        raise Reject(
+            "invalid_decision", "Beslutet ska vara Antagen, Ej antagen eller Vilande", field="decision"
+        )
     phase = ctx.d.phase_by_id[ctx.s.phase]
     if phase.kind is not PhaseKind.DECISION:
         raise Reject("decision_not_expected", f"Beslut om deltagande fattas inte i fasen {phase.label}")

@@ -23,8 +23,8 @@ def set_fact(ctx: Context, name: str, value: Any) -> None:
     d, s = ctx.d, ctx.s
     spec = d.fact_by_id.get(name)
     if spec is None:
-        raise Reject("unknown_fact", f"Okänt faktum '{name}'", field="fact")
-    value = _coerce_fact(spec.type, value, name)
+        raise Reject("unknown_fact", "Uppgiften finns inte i processen", field="fact")
+    value = _coerce_fact(spec.type, value, name, spec.label)
     s.facts[name] = value
     ctx.emit("FactRecorded", fact=name, value=value.isoformat() if isinstance(value, date) else value)
     rk = d.rehabiliteringskedjan
@@ -50,7 +50,15 @@ def _move_due_dates(ctx: Context, name: str, value: date) -> None:
                     ctx.emit("TaskDueChanged", notify=(t.responsible,), task=t.id, due=due.isoformat())
 
 
-def _coerce_fact(kind: FactType, value: Any, name: str) -> Any:
+FACT_TYPE_SV = {
+    FactType.DATE: "ett datum",
+    FactType.BOOL: "ja eller nej",
+    FactType.NUMBER: "ett tal",
+    FactType.TEXT: "en text",
+}
+
+
+def _coerce_fact(kind: FactType, value: Any, name: str, label: str) -> Any:
     try:
         if kind is FactType.DATE:
             if isinstance(value, datetime):
@@ -74,7 +82,7 @@ def _coerce_fact(kind: FactType, value: Any, name: str) -> Any:
         return value
     except (TypeError, ValueError):
         raise Reject(
-            "invalid_fact_value", f"Faktum '{name}' ska vara av typen {kind.value}", field="value", fact=name
+            "invalid_fact_value", f"'{label}' ska vara {FACT_TYPE_SV[kind]}", field="value", fact=name
         ) from None
 
 

@@ -9,6 +9,7 @@ from engine.core.definition import Guard, Phase
 from engine.core.duration import Duration
 from engine.core.rules.context import Context, Reject, business_day, iso
 from engine.core.rules.tasks import close_task, create_task
+from engine.core.words import DECISIONS
 
 
 def enter_phase(ctx: Context, phase: Phase) -> None:
@@ -62,7 +63,7 @@ def start_phase(ctx: Context, cmd: c.StartPhase) -> None:
     d, s = ctx.d, ctx.s
     target = d.phase_by_id.get(cmd.phase)
     if target is None:
-        raise Reject("unknown_phase", f"Fasen '{cmd.phase}' finns inte i definitionen", field="phase")
+        raise Reject("unknown_phase", "Fasen finns inte i processen", field="phase")
     current = d.phase_by_id[s.phase]
     candidates = [t for t in current.transitions if t.to == target.id]
     if not candidates:
@@ -94,19 +95,29 @@ def check_guard(ctx: Context, g: Guard) -> Reject | None:
     if g.consent_covers:
         missing = [p for p in g.consent_covers if consent is None or not consent.covers(p)]
         if missing:
+            party_labels = {p.id: p.label for p in ctx.d.parties}
+            names = [party_labels.get(p, p) for p in missing]
             return Reject(
                 "consent_required",
-                "Samtycket omfattar inte " + ", ".join(missing),
+                "Samtycket ska omfatta " + and_list(names),
                 missing_parties=missing,
             )
     if g.decision is not None and s.decision != g.decision:
-        return Reject("decision_required", f"Beslut om deltagande krävs: {g.decision}", required=g.decision)
+        return Reject(
+            "decision_required",
+            f"Beslut om deltagande ska vara {DECISIONS[g.decision]}",
+            required=g.decision,
+        )
     if g.tasks_done:
         pending = [t.id for t in s.tasks.values() if t.phase == s.phase and t.blocking and t.is_open]
         if pending:
-            return Reject("tasks_not_done", "Blockerande uppgifter är inte klara", tasks=pending)
+            labels = [f"'{s.tasks[t].label}'" for t in pending]
+            which = "Uppgiften " + labels[0] + " är" if len(labels) == 1 else "Uppgifterna " + and_list(labels) + " är"
+            return Reject("tasks_not_done", which + " inte klar" + ("" if len(labels) == 1 else "a"), tasks=pending)
     if g.fact is not None and g.fact not in s.facts:
-        return Reject("fact_required", f"Faktum '{g.fact}' är inte registrerat", fact=g.fact)
+        spec = ctx.d.fact_by_id.get(g.fact)
+        label = spec.label if spec is not None else "Ett faktum"
+        return Reject("fact_required", f"'{label}' är inte registrerat i ärendet", fact=g.fact)
     if g.anonymous is not None and s.anonymous != g.anonymous:
         return Reject(
             "participation_mode",
@@ -117,6 +128,11 @@ def check_guard(ctx: Context, g: Guard) -> Reject | None:
         if all(f is not None for f in failures):
             return failures[0]
     return None
+
+
+def and_list(items: list[str]) -> str:
+    """'a', 'a och b', 'a, b och c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
 
 
 def extend_phase(ctx: Context, cmd: c.ExtendPhase) -> None:

@@ -131,7 +131,7 @@ def close_task(ctx: Context, task: TaskState, status: str, reason: str | None = 
 def _task(ctx: Context, task_id: str) -> TaskState:
     t = ctx.s.tasks.get(task_id)
     if t is None:
-        raise Reject("unknown_task", f"Uppgiften '{task_id}' finns inte i ärendet", field="task_id")
+        raise Reject("unknown_task", "Uppgiften finns inte i ärendet", field="task_id")
     return t
 
 
