@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint typecheck bench schema clean chromium
+.PHONY: run test unit integration lint typecheck bench schema clean chromium codemirror
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,11 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m engine schema > definitions/insats-definition.schema.json
+
+# The editor's CodeMirror 6 bundle, from the npm registry; the built file and its licences are
+# committed (api/static/vendor/), so `make run` and the tests never need npm or the network.
+codemirror:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from engine.core.definition import Definition
 from engine.core.events import Event
-from engine.core.loader import DefinitionError, Problem, loads, parse_yaml
+from engine.core.loader import DefinitionError, Problem, loads, parse_yaml, problem_dicts
 from engine.core.migration import migrate_state
 from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate
 from engine.service.access import Caller, require_admin
@@ -93,7 +93,8 @@ def empty_labels(definition_id: str) -> dict[str, Any]:
 
 
 def problem_details(problems: list[Problem]) -> dict[str, Any]:
-    return {"problems": [{"line": p.line, "message": p.message, "path": p.path} for p in problems]}
+    """line, message, path, code and caused_by of each problem, causes first (loader.problem_dicts)."""
+    return {"problems": problem_dicts(problems)}
 
 
 def _with_version(text: str, version: int) -> str:
