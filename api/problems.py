@@ -67,10 +67,10 @@ class FieldError(BaseModel):
     field: str = Field(description="Fältet som är fel, punktseparerad sökväg / the offending field")
     message: str
     line: int | None = Field(default=None, description="Rad i YAML-filen / line in an uploaded YAML file")
-    code: str | None = Field(default=None, description="Stabil kod för slags fel / stable code of the kind of problem")
+    code: str | None = Field(default=None, description="Stabil kod för slags fel / stable code of the problem's kind")
     caused_by: int | None = Field(
         default=None,
-        description="Index i errors för felet som detta följer av / index in errors of the problem this one follows from",
+        description="Index i errors för felet som detta följer av / index in errors of the problem it follows from",
     )
 
 

@@ -208,6 +208,15 @@ def _code(kind: str) -> str:
 
 
 def _show(value: Any) -> str:
+    """A given value as the admin wrote it in YAML (never Python's None, True, {...})."""
+    if value is None:
+        return "ett tomt värde"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "en mappning (nyckel: värde)"
+    if isinstance(value, list):
+        return "en lista"
     text = repr(value) if not isinstance(value, str) else f"'{value}'"
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -77,7 +77,9 @@ def graph_findings(
                 out.append(Finding(loc, message, "unreachable", named=True, cause=cause.get(pid)))
     exits = {pid for pid, (_, ph) in phases.items() if ph.get("kind") == PhaseKind.EXIT.value}
     if not exits:
-        out.append(Finding(("phases",), "det finns ingen avslutsfas (kind: exit); ett ärende måste kunna avslutas", "no_exit"))
+        out.append(
+            Finding(("phases",), "det finns ingen avslutsfas (kind: exit); ett ärende måste kunna avslutas", "no_exit")
+        )
         return out
     backwards: dict[str, set[str]] = {p: set() for p in phases}
     for src, targets in edges.items():

@@ -34,7 +34,7 @@ FIELD_HELP: dict[str, dict[str, str]] = {
     "Phase": {
         "id": f"Fasens id. {_ID}",
         "label": "Fasens namn, som handläggarna ser det",
-        "kind": "Slags fas, t.ex. referral (remiss), consent (samtycke), decision, intake, work_training, exit (avslut)",
+        "kind": "Slags fas, t.ex. referral (remiss), consent (samtycke), decision, work_training, exit (avslut)",
         "description": "Fri beskrivning av fasen",
         "tasks": "Uppgifterna som skapas när fasen börjar",
         "transitions": "Vägarna vidare till andra faser, med villkor",

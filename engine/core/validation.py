@@ -193,9 +193,9 @@ class _Checker:
         self._phases()
         start = self.data.get("start")
         if isinstance(start, str) and start not in self.phases:
-            self.add(("start",), f"startfasen '{start}' finns inte{self._hint(start, self.phases)}", "unknown_reference")
-        phases = {pid: value for pid, value in self.phases.items()}
-        self.out.extend(graph_findings(phases, start, self.dangling, phase_names(self.data)))
+            hint = self._hint(start, self.phases)
+            self.add(("start",), f"startfasen '{start}' finns inte{hint}", "unknown_reference")
+        self.out.extend(graph_findings(self.phases, start, self.dangling, phase_names(self.data)))
         self._global_timers()
         if self.data.get("coordinator") is not None:
             self._who(("coordinator",), self.data.get("coordinator"))
@@ -228,7 +228,8 @@ class _Checker:
             loc = ("roles", i, "id")
             ident = r.get("id")
             if isinstance(ident, str) and ident in self.parties:
-                self.add(loc, f"rollen '{ident}' har samma id som en part; välj ett annat id för rollen", "duplicate_id")
+                message = f"rollen '{ident}' har samma id som en part; välj ett annat id för rollen"
+                self.add(loc, message, "duplicate_id")
                 continue
             if self._unique("role", ident, loc, "rollen"):
                 self.roles[r["id"]] = loc
@@ -261,7 +262,8 @@ class _Checker:
         """A responsible or notified party or role."""
         if not isinstance(value, str) or value in self.parties or value in self.roles:
             return
-        self.add(loc, f"okänd part eller roll '{value}'{self._hint(value, self.parties, self.roles)}", "unknown_reference")
+        hint = self._hint(value, self.parties, self.roles)
+        self.add(loc, f"okänd part eller roll '{value}'{hint}", "unknown_reference")
 
     def _phase_ref(self, loc: Loc, value: Any, message: str, source: str | None = None) -> None:
         """A reference to a phase; an unknown one from a transition is remembered with the phase

@@ -93,7 +93,10 @@ def context(data: Any, loc: Loc, names: dict[str, str] | None = None) -> str:
             if names is None:
                 names = phase_names(data)
             target = names.get(to) if isinstance(to, str) else None  # an unknown one is the problem
-            words.append(f"övergången till {target}" if target else f"övergång nr {nxt + 1}")
+            if target:
+                words.append(f"övergången till {target}")
+            elif loc[k + 2 : k + 3] != ("to",):  # an unknown `to` names the transition itself
+                words.append(f"övergång nr {nxt + 1}")
             node, k = item, k + 2
             continue
         if k == 0 and isinstance(key, str) and key in _SECTIONS:

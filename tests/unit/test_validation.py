@@ -397,7 +397,8 @@ def test_a_definition_with_several_problems_reports_all_of_them() -> None:
     assert [p.line for p in causes] == sorted(p.line or 0 for p in causes), "causes come in file order"
     for i, p in enumerate(problems):  # each follow-on right after its cause (or its cause's other follow-ons)
         if p.cause is not None:
-            assert p.cause in problems[:i] and all(q.cause is p.cause for q in problems[problems.index(p.cause) + 1 : i])
+            assert p.cause in problems[:i]
+            assert all(q.cause is p.cause for q in problems[problems.index(p.cause) + 1 : i])
 
 
 def test_structural_errors_are_all_reported_with_their_lines() -> None:
@@ -421,7 +422,7 @@ def test_loads_raises_definition_error_with_every_problem() -> None:
         loads(text, "mini.yaml")
     to_line = line_in(text, "      - to: avsluta")
     assert {p.line for p in info.value.problems} >= {line_in(text, "start: x"), to_line}
-    assert f"mini.yaml:{to_line}: Fasen ”Arbete”, övergång nr 1: övergång till okänd fas 'avsluta'" in str(info.value)
+    assert f"mini.yaml:{to_line}: Fasen ”Arbete”: övergång till okänd fas 'avsluta'" in str(info.value)
 
 
 def test_problem_names_the_path_inside_the_definition() -> None:
@@ -429,7 +430,7 @@ def test_problem_names_the_path_inside_the_definition() -> None:
     problem = next(p for p in problems_of(text) if "avsluta" in p.message)
     assert problem.path == "phases[1].transitions[0].to"
     assert str(problem) == (
-        f"mini.yaml:{line_in(text, '      - to: avsluta')}: Fasen ”Arbete”, övergång nr 1: övergång till okänd fas 'avsluta' "
+        f"mini.yaml:{line_in(text, '      - to: avsluta')}: Fasen ”Arbete”: övergång till okänd fas 'avsluta' "
         "(menade du 'avslut'?) (phases[1].transitions[0].to)"
     )
 
