@@ -255,8 +255,8 @@ def test_admin_breaks_a_definition_fixes_it_sees_the_diagram_simulates_and_publi
         problems = page.locator("#problem-lista").inner_text()
         assert f"Rad {bad_line}" in problems
         assert "okand_roll" in problems
+        page.get_by_role("button", name=f"Rad {bad_line}").first.click()  # scrolls the editor to it
         page.locator(".cm-gutter-lint .cm-lint-marker-error").first.wait_for()
-        page.get_by_role("button", name=f"Rad {bad_line}").first.click()
         selected = page.evaluate(
             "() => { const v = window.insatsEditor; const s = v.state.selection.main;"
             " return v.state.sliceDoc(s.from, s.to); }"
