@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration lint typecheck bench schema diagrams clean chromium graphviz
+.PHONY: run test unit integration lint typecheck bench schema diagrams clean chromium graphviz codemirror
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,6 +49,11 @@ schema: $(STAMP)
 diagrams: $(STAMP) graphviz
 	$(BIN)/python -m engine diagram definitions/finsam-insats.yaml --svg -o docs/diagrams/finsam-insats.svg
 	$(BIN)/python -m engine diagram definitions/sip.yaml --svg -o docs/diagrams/sip.svg
+
+# The editor's CodeMirror 6 bundle, from the npm registry; the built file and its licences are
+# committed (api/static/vendor/), so `make run` and the tests never need npm or the network.
+codemirror:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py

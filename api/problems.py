@@ -67,6 +67,11 @@ class FieldError(BaseModel):
     field: str = Field(description="Fältet som är fel, punktseparerad sökväg / the offending field")
     message: str
     line: int | None = Field(default=None, description="Rad i YAML-filen / line in an uploaded YAML file")
+    code: str | None = Field(default=None, description="Stabil kod för slags fel / stable code of the problem's kind")
+    caused_by: int | None = Field(
+        default=None,
+        description="Index i errors för felet som detta följer av / index in errors of the problem it follows from",
+    )
 
 
 class Problem(BaseModel):
@@ -183,9 +188,12 @@ def _bounded_error(e: Mapping[str, Any]) -> dict[str, Any]:
         "field": _clip(str(e.get("field", "")), MAX_TEXT),
         "message": _clip(str(e.get("message", "")), MAX_TEXT),
     }
-    line = e.get("line")
-    if isinstance(line, int) and not isinstance(line, bool):
-        out["line"] = line
+    for key in ("line", "caused_by"):
+        value = e.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            out[key] = value
+    if isinstance(e.get("code"), str):
+        out["code"] = _clip(e["code"], MAX_TEXT)
     return out
 
 
@@ -245,6 +253,8 @@ def _as_error(p: Any, message: str = "") -> dict[str, Any]:
         "field": str(p.get("path") or p.get("field") or ""),
         "message": str(p.get("message", message)),
         "line": p.get("line"),
+        "code": p.get("code"),
+        "caused_by": p.get("caused_by"),
     }
 
 

@@ -24,7 +24,9 @@ from api.pages.web import (
 )
 from api.routing import CheckedRoute
 from engine.core.definition import Definition
-from engine.core.loader import DefinitionError, loads
+from engine.core.editor_help import DURATION_EXAMPLES, document_ids, problem_tree
+from engine.core.loader import DefinitionError, loads, problem_dicts
+from engine.core.schema import definition_schema
 from engine.service.accounts import AccountOut
 from engine.service.errors import ServiceError
 
@@ -59,6 +61,7 @@ def _editor_ctx(request: Request, me: AccountOut, definition_id: str, version: i
         "yaml": detail.yaml,
         "problems": [],
         **diagram_context(request, d),
+        "editor_help": editor_help(detail.yaml),
         "versions": versions,
         "running": running,
     }
@@ -69,11 +72,17 @@ def editor_page(request: Request, me: AdminMe, definition_id: str, version: int 
     return render(request, "editor.html", _editor_ctx(request, me, definition_id, version))
 
 
+def editor_help(text: str) -> dict[str, Any]:
+    """What the code editor completes and explains: the JSON Schema of the definition language
+    (field names, Swedish descriptions, enum values), duration examples and the document's ids."""
+    return {"schema": definition_schema(), "durations": list(DURATION_EXAMPLES), "ids": document_ids(text)}
+
+
 def _problems(text: str) -> tuple[Definition | None, list[dict[str, Any]]]:
     try:
         return loads(text, "definition.yaml"), []
     except DefinitionError as exc:
-        return None, [{"line": p.line, "message": p.message, "path": p.path} for p in exc.problems]
+        return None, problem_dicts(exc.problems)
 
 
 @router.post("/admin/validera", dependencies=Csrf)
@@ -87,7 +96,7 @@ async def validate(request: Request, me: AdminMe) -> JSONResponse:
     if not isinstance(text, str) or len(text) > MAX_YAML:
         raise PageError(422, "Fältet yaml saknas eller är för långt.")
     d, problems = _problems(text)
-    out: dict[str, Any] = {"ok": d is not None, "problems": problems}
+    out: dict[str, Any] = {"ok": d is not None, "problems": problems, "ids": document_ids(text)}
     if d is not None:
         out["svg"] = diagram_svg(request, d) or f'<p class="small">{UNAVAILABLE}</p>'
         out["name"] = d.name
@@ -103,7 +112,7 @@ async def save_definition(request: Request, me: AdminMe, definition_id: str) -> 
     except ServiceError as exc:
         ctx = _editor_ctx(request, me, definition_id, None)
         problems = exc.details.get("problems", []) if exc.code == "definition_invalid" else []
-        ctx.update(yaml=text, problems=problems, error=exc.message)
+        ctx.update(yaml=text, problems=problem_tree(problems), editor_help=editor_help(text), error=exc.message)
         return render(request, "editor.html", ctx, status=422)
     session(request).message("ok", f"Version {out.version} är sparad men inte publicerad.")
     return redirect(request, f"/admin/definitioner/{out.id}?version={out.version}")

@@ -9,19 +9,62 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.core.definition import Definition
+from engine.core.wording import Wording
 from engine.core.yaml_tree import YamlError, YamlMap, YamlSeq, parse_tree
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One located problem. `message` is in the admin's words (labels, never a path like
+    `phases[0].due`); `path` is where it is for a program; `code` is stable per kind of problem;
+    `cause` is the problem this one follows from (a phase that cannot be reached because a
+    transition names a phase that does not exist)."""
+
     file: str
     line: int | None
     message: str
     path: str = ""
+    code: str = "invalid"
+    cause: Problem | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         return f"{where}: {self.message}" + (f" ({self.path})" if self.path else "")
+
+
+def grouped(problems: list[Problem]) -> list[Problem]:
+    """Problems by line, each cause followed at once by the problems that follow from it."""
+    unique = sorted(dict.fromkeys(problems), key=lambda p: p.line or 0)
+    present = set(unique)
+    children: dict[Problem, list[Problem]] = {}
+    roots: list[Problem] = []
+    for p in unique:
+        if p.cause is not None and p.cause in present:
+            children.setdefault(p.cause, []).append(p)
+        else:
+            roots.append(p)
+    out: list[Problem] = []
+    for root in roots:
+        out.append(root)
+        out.extend(children.get(root, ()))
+    return out
+
+
+def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
+    """The located-problem shape every client gets (line, message, path, code), plus `caused_by`:
+    the index in this list of the problem it follows from, or None for a cause of its own."""
+    ordered = grouped(problems)
+    index = {p: i for i, p in enumerate(ordered)}
+    return [
+        {
+            "line": p.line,
+            "message": p.message,
+            "path": p.path,
+            "code": p.code,
+            "caused_by": index.get(p.cause) if p.cause is not None else None,
+        }
+        for p in ordered
+    ]
 
 
 class DefinitionError(Exception):
@@ -141,15 +184,39 @@ def load(path: str | Path) -> Definition:
 
 def model_problems(exc: ValidationError, root: Any, file: str) -> list[Problem]:
     problems = []
+    words = Wording(root)
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        path = format_path(loc)
-        msg = _message(err)
-        problems.append(Problem(file, line_of(root, loc), msg, path))
+        msg = words.located(loc, _message(err))
+        problems.append(Problem(file, line_of(root, loc), msg, format_path(loc), _code(err["type"])))
     return problems
 
 
+def _code(kind: str) -> str:
+    """A stable code per kind of shape problem (the API's and the editor's `code`)."""
+    if kind == "extra_forbidden":
+        return "unknown_field"
+    if kind == "missing":
+        return "missing_field"
+    if kind == "string_pattern_mismatch":
+        return "invalid_id"
+    if kind in ("enum", "literal_error"):
+        return "invalid_choice"
+    if kind in _TYPE_MESSAGES:
+        return "wrong_type"
+    return "invalid_value"
+
+
 def _show(value: Any) -> str:
+    """A given value as the admin wrote it in YAML (never Python's None, True, {...})."""
+    if value is None:
+        return "ett tomt värde"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "en mappning (nyckel: värde)"
+    if isinstance(value, list):
+        return "en lista"
     text = repr(value) if not isinstance(value, str) else f"'{value}'"
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -15,21 +15,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.core.definition import Definition, FactType, PhaseKind
+from engine.core.definition import Definition, FactType
 from engine.core.duration import Duration, DurationError, Unit
 from engine.core.loader import (
     DefinitionError,
     Problem,
     format_path,
+    grouped,
     line_of,
     model_problems,
     parse_yaml,
     read_text,
     to_plain,
 )
+from engine.core.reachability import Dangling, Finding, graph_findings
+from engine.core.wording import Wording, phase_names
 
 Loc = tuple[int | str, ...]
-Found = tuple[Loc, str]
+Found = Finding
 LineOf = Callable[[Loc], int | None]
 
 MAX_PHASES = 1000
@@ -66,7 +69,7 @@ def validate_tree(root: Any, file: str) -> tuple[Definition | None, list[Problem
         return None, [Problem(file, line, "definitionen ska vara en YAML-mappning (nyckel: värde) på översta nivån")]
     too_many = _too_many(root)
     if too_many is not None:
-        return None, [Problem(file, line_of(root, ("phases",)), too_many, "phases")]
+        return None, [Problem(file, line_of(root, ("phases",)), too_many, "phases", "too_large")]
     plain = to_plain(root)
     problems: list[Problem] = []
     definition: Definition | None = None
@@ -78,10 +81,14 @@ def validate_tree(root: Any, file: str) -> tuple[Definition | None, list[Problem
     def where(loc: Loc) -> int | None:
         return line_of(root, loc)
 
-    for loc, msg in check_tree(plain, where):
-        problems.append(Problem(file, where(loc), msg, format_path(loc)))
-    unique = list(dict.fromkeys(problems))
-    unique.sort(key=lambda p: p.line or 0)
+    made: dict[Finding, Problem] = {}
+    words = Wording(plain)
+    for f in check_tree(plain, where):  # a cause is always found before what follows from it
+        message = f.message if f.named else words.located(f.loc, f.message)
+        cause = made.get(f.cause) if f.cause is not None else None
+        made[f] = Problem(file, where(f.loc), message, format_path(f.loc), f.code, cause)
+    problems.extend(made.values())
+    unique = grouped(problems)
     return (definition if not unique else None), unique
 
 
@@ -114,9 +121,13 @@ HINTS = 20
 """How many 'menade du ...?' hints one validation computes: each compares with every id there is."""
 
 
-def _close(value: str, known: Iterable[str]) -> str:
+def _close(value: str, known: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
-    return f" (menade du '{close[0]}'?)" if close else ""
+    return close[0] if close else None
+
+
+def _meant(close: str | None) -> str:
+    return f" (menade du '{close}'?)" if close else ""
 
 
 def _duration(value: Any) -> Duration | None:
@@ -159,22 +170,32 @@ class _Checker:
         self.phases: dict[str, tuple[Loc, dict[str, Any]]] = {}
         self.first: dict[tuple[str, str], Loc] = {}
         self.hints_left = HINTS
+        self.dangling: list[Dangling] = []
 
-    def add(self, loc: Loc, message: str) -> None:
-        self.out.append((loc, message))
+    def add(self, loc: Loc, message: str, code: str = "invalid", named: bool = False) -> Finding:
+        found = Finding(loc, message, code, named)
+        self.out.append(found)
+        return found
 
-    def _hint(self, value: str, *known: Iterable[str]) -> str:
+    def _close_id(self, value: str, *known: Iterable[str]) -> str | None:
         """A close id for a misspelt one; only for the first HINTS of them, so checking stays linear."""
         if self.hints_left <= 0:
-            return ""
+            return None
         self.hints_left -= 1
         return _close(value, itertools.chain(*known))
+
+    def _hint(self, value: str, *known: Iterable[str]) -> str:
+        return _meant(self._close_id(value, *known))
 
     def run(self) -> list[Found]:
         self._ids()
         self._roles()
         self._phases()
-        self._graph()
+        start = self.data.get("start")
+        if isinstance(start, str) and start not in self.phases:
+            hint = self._hint(start, self.phases)
+            self.add(("start",), f"startfasen '{start}' finns inte{hint}", "unknown_reference")
+        self.out.extend(graph_findings(self.phases, start, self.dangling, phase_names(self.data)))
         self._global_timers()
         if self.data.get("coordinator") is not None:
             self._who(("coordinator",), self.data.get("coordinator"))
@@ -192,7 +213,7 @@ class _Checker:
         if first is not None:
             first_line = self.line(first)
             at = f" (första gången på rad {first_line})" if first_line is not None else ""
-            self.add(loc, f"{what} '{ident}' finns redan{at}; id måste vara unika")
+            self.add(loc, f"{what} '{ident}' finns redan{at}; id måste vara unika", "duplicate_id")
             return False
         self.first[(kind, ident)] = loc
         return True
@@ -207,7 +228,8 @@ class _Checker:
             loc = ("roles", i, "id")
             ident = r.get("id")
             if isinstance(ident, str) and ident in self.parties:
-                self.add(loc, f"rollen '{ident}' har samma id som en part; välj ett annat id för rollen")
+                message = f"rollen '{ident}' har samma id som en part; välj ett annat id för rollen"
+                self.add(loc, message, "duplicate_id")
                 continue
             if self._unique("role", ident, loc, "rollen"):
                 self.roles[r["id"]] = loc
@@ -229,9 +251,10 @@ class _Checker:
             if not isinstance(party, str) or party in self.parties:
                 continue
             if party in self.roles:
-                self.add(("roles", i, "party"), f"rollen tillhör '{party}', som är en roll; ange en part")
+                self.add(("roles", i, "party"), f"tillhör '{party}', som är en roll; ange en part", "wrong_reference")
             else:
-                self.add(("roles", i, "party"), f"rollen tillhör okänd part '{party}'{self._hint(party, self.parties)}")
+                hint = self._hint(party, self.parties)
+                self.add(("roles", i, "party"), f"tillhör okänd part '{party}'{hint}", "unknown_reference")
 
     # --- references ---------------------------------------------------------------------
 
@@ -239,19 +262,26 @@ class _Checker:
         """A responsible or notified party or role."""
         if not isinstance(value, str) or value in self.parties or value in self.roles:
             return
-        self.add(loc, f"okänd part eller roll '{value}'{self._hint(value, self.parties, self.roles)}")
+        hint = self._hint(value, self.parties, self.roles)
+        self.add(loc, f"okänd part eller roll '{value}'{hint}", "unknown_reference")
 
-    def _phase_ref(self, loc: Loc, value: Any, message: str) -> None:
+    def _phase_ref(self, loc: Loc, value: Any, message: str, source: str | None = None) -> None:
+        """A reference to a phase; an unknown one from a transition is remembered with the phase
+        it most likely meant, so the phases it leaves unreachable are reported as its follow-ons."""
         if isinstance(value, str) and value not in self.phases:
-            self.add(loc, f"{message} '{value}'{self._hint(value, self.phases)}")
+            meant = self._close_id(value, self.phases)
+            found = self.add(loc, f"{message} '{value}'{_meant(meant)}", "unknown_reference")
+            if source is not None:
+                self.dangling.append(Dangling(source, found, meant))
 
     def _fact_ref(self, loc: Loc, value: Any, message: str, need_date: bool = False) -> None:
         if not isinstance(value, str):
             return
         if value not in self.facts:
-            self.add(loc, f"{message} '{value}'{self._hint(value, self.facts)}")
+            self.add(loc, f"{message} '{value}'{self._hint(value, self.facts)}", "unknown_reference")
         elif need_date and self.facts[value][1] != FactType.DATE.value:
-            self.add(loc, f"faktumet '{value}' är av typen {self.facts[value][1]}, men här behövs ett datum (date)")
+            kind = self.facts[value][1]
+            self.add(loc, f"faktumet '{value}' är av typen {kind}, men här behövs ett datum (date)", "wrong_reference")
 
     def _guard(self, loc: Loc, guard: Any) -> None:
         if not isinstance(guard, dict):
@@ -280,8 +310,12 @@ class _Checker:
             for j, t in _dicts(ph.get("tasks")):
                 self._task((*base, "tasks", j), t, task_ids)
             self._task_chains(base, ph, task_ids)
+            source = ph.get("id") if isinstance(ph.get("id"), str) and ph.get("id") in self.phases else None
+            if source is not None and self.phases[source][1] is not ph:
+                source = None  # a second phase with a taken id is not in the graph
             for j, tr in _dicts(ph.get("transitions")):
-                self._phase_ref((*base, "transitions", j, "to"), tr.get("to"), "övergång till okänd fas")
+                to_loc: Loc = (*base, "transitions", j, "to")
+                self._phase_ref(to_loc, tr.get("to"), "övergång till okänd fas", source)
                 self._guard((*base, "transitions", j, "when"), tr.get("when"))
             self._phase_length(base, ph)
 
@@ -389,38 +423,6 @@ class _Checker:
             if max_raw is None:
                 self.add((*base, "notify_on_max_length"), "notify_on_max_length kräver att fasen har max_length")
 
-    # --- the graph of phases ------------------------------------------------------------
-
-    def _graph(self) -> None:
-        start = self.data.get("start")
-        if isinstance(start, str) and start not in self.phases:
-            self.add(("start",), f"startfasen '{start}' finns inte{self._hint(start, self.phases)}")
-        if not self.phases:
-            return
-        edges: dict[str, set[str]] = {p: set() for p in self.phases}
-        for pid, (_, ph) in self.phases.items():
-            for _, tr in _dicts(ph.get("transitions")):
-                to = tr.get("to")
-                if isinstance(to, str) and to in self.phases:
-                    edges[pid].add(to)
-        if isinstance(start, str) and start in self.phases:
-            reached = _closure({start}, edges)
-            for pid, (loc, _) in self.phases.items():
-                if pid not in reached:
-                    self.add(loc, f"fasen '{pid}' kan inte nås från startfasen '{start}'")
-        exits = {pid for pid, (_, ph) in self.phases.items() if ph.get("kind") == PhaseKind.EXIT.value}
-        if not exits:
-            self.add(("phases",), "det finns ingen avslutsfas (kind: exit); ett ärende måste kunna avslutas")
-            return
-        backwards: dict[str, set[str]] = {p: set() for p in self.phases}
-        for src, targets in edges.items():
-            for to in targets:
-                backwards[to].add(src)
-        can_exit = _closure(exits, backwards)
-        for pid, (loc, _) in self.phases.items():
-            if pid not in can_exit:
-                self.add(loc, f"från fasen '{pid}' finns ingen väg till en avslutsfas (kind: exit)")
-
     # --- timers, rehabiliteringskedjan, lists -----------------------------------------------
 
     def _global_timers(self) -> None:
@@ -481,13 +483,3 @@ class _Checker:
                 self.add((*loc, k), f"{what} {shown} står två gånger i listan")
             seen.add(v)
 
-
-def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in edges.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen

@@ -13,7 +13,7 @@ from typing import Any
 from engine.core.definition import Definition
 from engine.core.definition_diff import DiffLine, diff_definitions, who
 from engine.core.events import Event
-from engine.core.loader import DefinitionError, Problem, loads, parse_yaml
+from engine.core.loader import DefinitionError, Problem, loads, parse_yaml, problem_dicts
 from engine.core.migration import TaskChange, migrate_state
 from engine.core.simulation import SimulationError, SimulationOptions, agenda, simulate, timeline
 from engine.service.access import Caller, require_admin
@@ -103,7 +103,8 @@ def empty_labels(definition_id: str) -> dict[str, Any]:
 
 
 def problem_details(problems: list[Problem]) -> dict[str, Any]:
-    return {"problems": [{"line": p.line, "message": p.message, "path": p.path} for p in problems]}
+    """line, message, path, code and caused_by of each problem, causes first (loader.problem_dicts)."""
+    return {"problems": problem_dicts(problems)}
 
 
 class DefinitionService:

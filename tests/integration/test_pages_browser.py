@@ -50,6 +50,16 @@ def axe_script() -> Path:
     return tmp / "package" / "axe.min.js"
 
 
+def set_editor_text(page: Any, text: str) -> None:
+    """Replace the text in the definition editor (CodeMirror over the textarea), as typing would."""
+    page.locator(".code-editor .cm-content").wait_for()
+    page.evaluate(
+        "(t) => { const v = window.insatsEditor;"
+        " v.dispatch({changes: {from: 0, to: v.state.doc.length, insert: t}}); }",
+        text,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -240,21 +250,21 @@ def test_admin_breaks_a_definition_fixes_it_sees_the_diagram_simulates_and_publi
         page.wait_for_load_state()
         assert page.locator("#diagram svg g.phase").count() >= 8
         v.check("editor")
-        page.locator("#yaml").fill(broken)
+        set_editor_text(page, broken)
         status = page.locator("#validering-status")
         status.filter(has_text="fel i definitionen").wait_for()
         problems = page.locator("#problem-lista").inner_text()
         assert f"Rad {bad_line}" in problems
         assert "okand_roll" in problems
-        assert page.locator(".gutter .err").first.inner_text().startswith(str(bad_line))
-        page.get_by_role("button", name=f"Rad {bad_line}").first.click()
+        page.get_by_role("button", name=f"Rad {bad_line}").first.click()  # scrolls the editor to it
+        page.locator(".cm-gutter-lint .cm-lint-marker-error").first.wait_for()
         selected = page.evaluate(
-            "() => { const a = document.getElementById('yaml');"
-            " return a.value.substring(a.selectionStart, a.selectionEnd); }"
+            "() => { const v = window.insatsEditor; const s = v.state.selection.main;"
+            " return v.state.sliceDoc(s.from, s.to); }"
         )
         assert "okand_roll" in selected
         v.check("editor-fel")
-        page.locator("#yaml").fill(fixed)
+        set_editor_text(page, fixed)
         status.filter(has_text="Inga fel.").wait_for()
         assert page.locator("#problem-lista li").count() == 0
         diagram = page.locator("#diagram svg")

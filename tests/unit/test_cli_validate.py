@@ -52,13 +52,13 @@ def test_broken_definition_reports_every_problem_with_its_line(tmp_path: Path) -
     assert "Traceback" not in out.stderr
     lines = out.stderr.splitlines()
     expected = [
-        f"{path}:{line_of(path, '        due: 3 arbetsdar')}: okänd enhet 'arbetsdar'",
-        f"{path}:{line_of(path, '        prioritet: hög')}: okänt fält 'prioritet'",
-        f"{path}:{line_of(path, '      - to: kartlagning')}: övergång till okänd fas 'kartlagning'",
-        f"{path}:{line_of(path, '  notify: forsakringskassan')}: okänd part eller roll 'forsakringskassan'",
+        (f"{path}:{line_of(path, '        due: 3 arbetsdar')}: ", "okänd enhet 'arbetsdar'"),
+        (f"{path}:{line_of(path, '        prioritet: hög')}: ", "okänt fält 'prioritet'"),
+        (f"{path}:{line_of(path, '      - to: kartlagning')}: ", "övergång till okänd fas 'kartlagning'"),
+        (f"{path}:{line_of(path, '  notify: forsakringskassan')}: ", "okänd part eller roll 'forsakringskassan'"),
     ]
-    for start in expected:
-        assert any(line.startswith(start) for line in lines), (start, out.stderr)
+    for start, words in expected:
+        assert any(line.startswith(start) and words in line for line in lines), (start, words, out.stderr)
     assert lines[-1] == f"{path}: {len(lines) - 1} fel"
 
 

@@ -268,14 +268,14 @@ CASES: dict[str, tuple[str, str]] = {
                 "    transitions:\n      - to: avslut\n  - id: avslut\n",
             )
         ),
-        "fasen 'sidospar' kan inte nås från startfasen 'inledning'",
+        "Fasen ”S” kan inte nås från startfasen ”Inledning”",
     ),
     "phase_without_path_to_exit": (
         broken(
             ("      - to: arbete\n", "      - to: fastnad\n      - to: arbete\n"),
             ("  - id: avslut\n", "  - id: fastnad  # <\n    label: F\n    kind: assessment\n  - id: avslut\n"),
         ),
-        "från fasen 'fastnad' finns ingen väg till en avslutsfas",
+        "Från fasen ”F” finns ingen väg till en avslutsfas",
     ),
     "no_exit_phase": (
         broken(("phases:\n", "phases:  # <\n"), ("    kind: exit\n", "    kind: assessment\n")),
@@ -393,7 +393,12 @@ def test_a_definition_with_several_problems_reports_all_of_them() -> None:
     ):
         assert words in messages
     assert all(p.line is not None for p in problems)
-    assert [p.line for p in problems] == sorted(p.line or 0 for p in problems), "problems come in file order"
+    causes = [p for p in problems if p.cause is None]
+    assert [p.line for p in causes] == sorted(p.line or 0 for p in causes), "causes come in file order"
+    for i, p in enumerate(problems):  # each follow-on right after its cause (or its cause's other follow-ons)
+        if p.cause is not None:
+            assert p.cause in problems[:i]
+            assert all(q.cause is p.cause for q in problems[problems.index(p.cause) + 1 : i])
 
 
 def test_structural_errors_are_all_reported_with_their_lines() -> None:
@@ -417,7 +422,7 @@ def test_loads_raises_definition_error_with_every_problem() -> None:
         loads(text, "mini.yaml")
     to_line = line_in(text, "      - to: avsluta")
     assert {p.line for p in info.value.problems} >= {line_in(text, "start: x"), to_line}
-    assert f"mini.yaml:{to_line}: övergång till okänd fas 'avsluta'" in str(info.value)
+    assert f"mini.yaml:{to_line}: Fasen ”Arbete”: övergång till okänd fas 'avsluta'" in str(info.value)
 
 
 def test_problem_names_the_path_inside_the_definition() -> None:
@@ -425,7 +430,7 @@ def test_problem_names_the_path_inside_the_definition() -> None:
     problem = next(p for p in problems_of(text) if "avsluta" in p.message)
     assert problem.path == "phases[1].transitions[0].to"
     assert str(problem) == (
-        f"mini.yaml:{line_in(text, '      - to: avsluta')}: övergång till okänd fas 'avsluta' "
+        f"mini.yaml:{line_in(text, '      - to: avsluta')}: Fasen ”Arbete”: övergång till okänd fas 'avsluta' "
         "(menade du 'avslut'?) (phases[1].transitions[0].to)"
     )
 
@@ -509,7 +514,7 @@ def test_boolean_fields_take_only_true_or_false(word: str) -> None:
     text = broken(("        due: 10 dagar\n", f"        due: 10 dagar\n        blocking: {word}  # <\n"))
     problems = problems_of(text)
     assert [(p.line, p.message) for p in problems] == [
-        (marked_line(text), f"'blocking' ska vara true eller false, inte '{word}'")
+        (marked_line(text), f"Fasen ”Arbete”, uppgiften ”Planera”: 'blocking' ska vara true eller false, inte '{word}'")
     ]
 
 
