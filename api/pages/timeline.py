@@ -182,7 +182,54 @@ def _text(e: Any, w: Words) -> str:  # noqa: C901 - one branch per event type, r
         return f"Rehabiliteringskedjan: dag {d.get('day')} är nådd"
     if t == "ProtectedIdentitySet":
         return f"{_subject(w, a)} registrerade att deltagaren har skyddade personuppgifter"
+    if t in TEAM_TEXTS:
+        return TEAM_TEXTS[t](w, d, a, task)
     return L.EVENTS.get(t, "Händelse i ärendet")
+
+
+def _person(w: Words, user_id: Any, name: Any = None) -> str:
+    return str(name) if name else (w.people(str(user_id)) if user_id else None) or "en handläggare"
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+TEAM_TEXTS: dict[str, Callable[[Words, dict[str, Any], str | None, str], str]] = {
+    "TeamMemberAdded": lambda w, d, a, task: (
+        f"{_person(w, d.get('user_id'), d.get('name'))} kom med i teamet för {w.party(d.get('party'))}"
+        + (f" ({w.roles[str(d['role'])]})" if d.get("role") and str(d["role"]) in w.roles else "")
+        + _by(w, a)
+    ),
+    "TeamMemberRemoved": lambda w, d, a, task: (
+        f"{_person(w, d.get('user_id'))} lämnade teamet för {w.party(d.get('party'))}{_by(w, a)}"
+    ),
+    "CaseHandedOver": lambda w, d, a, task: (
+        f"{_person(w, d.get('from_user'))} lämnade över ärendet till {_person(w, d.get('to_user'), d.get('to_name'))}"
+    ),
+    "TaskAssigned": lambda w, d, a, task: (
+        f"{_cap(task)} tilldelades {_person(w, d.get('assignee'), d.get('assignee_name'))}{_by(w, a)}"
+    ),
+    "TaskUnassigned": lambda w, d, a, task: f"{_cap(task)} har ingen tilldelad handläggare längre",
+    "TaskPriorityChanged": lambda w, d, a, task: (
+        f"{_subject(w, a)} satte prioritet {L.PRIORITIES.get(str(d.get('priority')), 'normal').lower()} på {task}"
+    ),
+    "TaskFollowUpChanged": lambda w, d, a, task: (
+        f"{_subject(w, a)} satte att {task} ska påbörjas senast {day_text(d.get('on'))}"
+        if d.get("on")
+        else f"{_subject(w, a)} tog bort datumet att påbörja {task}"
+    ),
+    "ExternalReferenceSet": lambda w, d, a, task: (
+        f"{_subject(w, a)} registrerade {w.party(d.get('party'))}s diarienummer {d['reference']}"
+        if d.get("reference")
+        else f"{_subject(w, a)} tog bort {w.party(d.get('party'))}s diarienummer"
+    ),
+    "EmergencyAccessGranted": lambda w, d, a, task: (
+        f"{_person(w, d.get('user_id'))} tog nödåtkomst till ärendet för {w.party(d.get('party'))}"
+        + (f" till {day_text(str(d['until'])[:10])}" if d.get("until") else "")
+    ),
+}
+"""The case team's events (engine/core/rules/team.py) in words."""
 
 
 NOTE_KEYS = ("note", "reason", "text")

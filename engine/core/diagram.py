@@ -282,7 +282,7 @@ def build_graph(d: Definition) -> Graph:
             outcomes = "när utfallet registreras: " + ", ".join(_outcome_lines(d))
             g.steps.append(Step(p.label, "Ärendet avslutas", "", outcomes, False))
         if d.avbrott_reasons:
-            reasons = [avbrott_reason(r) for r in d.avbrott_reasons]
+            reasons = [avbrott_reason(r).lower() for r in d.avbrott_reasons]
             note = new("note", "Avbrott", ("Kan ske i varje fas", "Orsaker: " + _join(reasons)))
             g.edges.append(Edge(note, end, "note"))
             g.notes.append("Avbrott kan ske i varje fas, med orsak " + _join(reasons, "eller"))

@@ -47,10 +47,10 @@ def test_the_diff_says_in_words_with_labels_what_changed() -> None:
         DiffLine(
             "changed", "Uppgiften 'Bekräfta mottagen remiss' i fasen 'Remiss': frist ändrad från 5 till 3 arbetsdagar"
         ),
-        DiffLine("added", "Ny övergång från 'Remiss' till 'Inskrivningssamtal' när fasens uppgifter är klara"),
+        DiffLine("added", "Ny övergång från 'Remiss' till 'Inskrivningssamtal' när fasens uppgift är klar"),
         DiffLine("removed", "Övergången från 'Remiss' till 'Kartläggning' är borttagen"),
         DiffLine("added", "Ny fas 'Inskrivningssamtal' (1 uppgift)"),
-        DiffLine("added", "Ny övergång från 'Inskrivningssamtal' till 'Kartläggning' när fasens uppgifter är klara"),
+        DiffLine("added", "Ny övergång från 'Inskrivningssamtal' till 'Kartläggning' när fasens uppgift är klar"),
         DiffLine("removed", "Uppgiften 'Begär intyg' i fasen 'Kartläggning' är borttagen"),
     ]
 
