@@ -227,12 +227,13 @@ def create_app(
 
     problems.install(app, service_error)
 
-    from api.routers import access_log, cases, definitions, events, meta, persons, tasks
+    from api.routers import access_log, cases, definitions, events, meta, persons, tasks, views
 
     for router in (
         meta.router,
         cases.router,
         tasks.router,
+        views.router,
         persons.router,
         definitions.router,
         events.router,

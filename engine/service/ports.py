@@ -155,12 +155,40 @@ class TaskRecord:
 
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
+    """The rows of `CaseUnit.tasks`: the party's tasks or its roles' (`roles`), narrowed by the rest.
+    `assignee`: assigned to this user or to one they substitute for on `covering_on`; `unassigned`:
+    to nobody; `responsible`: the responsible role is one of these. Dates are inclusive except
+    `due_before` (strictly before)."""
+
     party: str
     roles: tuple[str, ...]
     statuses: tuple[str, ...] | None = None
     due_before: date | None = None
     due_from: date | None = None
     due_to: date | None = None
+    assignee: str | None = None
+    covering_on: date | None = None
+    unassigned: bool = False
+    responsible: tuple[str, ...] | None = None
+    case_id: str | None = None
+    phase: str | None = None
+    priority: str | None = None
+    sort: str = "due"
+    """due | -due | priority | follow_up | created"""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """The rows of `CaseUnit.cases`. `member`: the case's team has this user, or one they
+    substitute for on `covering_on` (scope mine); else the cases of `party`: a task of it, a member of it, or referred by it. `overdue_on`: has an open task due before that day."""
+
+    party: str
+    member: str | None = None
+    covering_on: date | None = None
+    statuses: tuple[str, ...] | None = None
+    phase: str | None = None
+    overdue_on: date | None = None
+    external_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +253,10 @@ class CaseUnit(Protocol):
 
     def events(self, case_id: str, limit: int, offset: int) -> tuple[list[EventRecord], int]: ...
     def tasks(self, where: TaskFilter, limit: int, offset: int) -> tuple[list[TaskRecord], int]: ...
+    def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
+        """One page of the cases that match (newest change first) and how many match in all."""
+        ...
+
 
     # --- writing -------------------------------------------------------------------------
     def append(self, changes: Sequence[CaseChange]) -> None:

@@ -1,0 +1,117 @@
+"""The store's queries of the lists people work from (`CaseUnit.tasks`, `CaseUnit.cases`), on one
+Core connection. Each list starts from an index: a person's tasks from `ix_tasks_assignee_status_due`,
+a party's from `ix_tasks_party_status_due`, a person's cases from `ix_case_members_user_id_case_id`,
+an external reference from `ix_case_refs_party_reference` (`bench/read_bench.py` shows the plans)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, and_, case, exists, func, or_, select
+
+from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow, SubstituteRow
+from engine.adapters.store.writer import CASES, TASKS
+from engine.core.state import OPEN_STATUSES
+from engine.service.ports import CaseFilter, TaskFilter
+
+MEMBERS = cast(Table, CaseMemberRow.__table__)
+REFS = cast(Table, CaseRefRow.__table__)
+SUBSTITUTES = cast(Table, SubstituteRow.__table__)
+_OPEN = tuple(sorted(OPEN_STATUSES))
+
+
+def _user_in(column: Any, user_id: str, covering_on: Any) -> Any:
+    """The user, or anyone they substitute for on that day (one subquery: one statement answers)."""
+    if covering_on is None:
+        return column == user_id
+    absent = select(SUBSTITUTES.c.user_id).where(
+        SUBSTITUTES.c.substitute_id == user_id,
+        SUBSTITUTES.c.starts_on <= covering_on,
+        SUBSTITUTES.c.ends_on >= covering_on,
+    )
+    return or_(column == user_id, column.in_(absent.scalar_subquery()))
+
+
+def task_clauses(where: TaskFilter) -> list[Any]:
+    if where.assignee is not None:
+        clauses: list[Any] = [_user_in(TASKS.c.assignee, where.assignee, where.covering_on)]
+    else:
+        mine = [TASKS.c.party == where.party]
+        if where.roles:
+            mine += [TASKS.c.responsible.in_(where.roles), TASKS.c.escalated_to.in_(where.roles)]
+        clauses = [or_(*mine)]
+    if where.unassigned:
+        clauses += [TASKS.c.party == where.party, TASKS.c.assignee.is_(None)]
+    if where.responsible is not None:
+        clauses.append(TASKS.c.responsible.in_(where.responsible))
+    if where.statuses is not None:
+        clauses.append(TASKS.c.status.in_(where.statuses))
+    if where.due_before is not None:
+        clauses.append(TASKS.c.due < where.due_before)
+    if where.due_from is not None:
+        clauses.append(TASKS.c.due >= where.due_from)
+    if where.due_to is not None:
+        clauses.append(TASKS.c.due <= where.due_to)
+    if where.case_id is not None:
+        clauses.append(TASKS.c.case_id == where.case_id)
+    if where.phase is not None:
+        clauses.append(TASKS.c.phase == where.phase)
+    if where.priority is not None:
+        clauses.append(TASKS.c.priority == where.priority)
+    return clauses
+
+
+def _task_order(sort: str) -> list[Any]:
+    by_due = [TASKS.c.due.is_(None), TASKS.c.due]
+    if sort == "-due":
+        by_due = [TASKS.c.due.is_(None), TASKS.c.due.desc()]
+    elif sort == "priority":
+        by_due = [case((TASKS.c.priority == "high", 0), else_=1), *by_due]
+    elif sort == "follow_up":
+        by_due = [TASKS.c.follow_up.is_(None), TASKS.c.follow_up, *by_due]
+    elif sort == "created":
+        by_due = [TASKS.c.created_on.desc(), *by_due]
+    return [*by_due, TASKS.c.case_id, TASKS.c.task_id]
+
+
+def tasks(conn: Connection, where: TaskFilter, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    clauses = task_clauses(where)
+    total = conn.execute(select(func.count()).select_from(TASKS).where(*clauses)).scalar()
+    q = select(TASKS).where(*clauses).order_by(*_task_order(where.sort)).limit(limit).offset(offset)
+    return [dict(r) for r in conn.execute(q).mappings()], int(total or 0)
+
+
+def case_clauses(where: CaseFilter) -> list[Any]:
+    cid = CASES.c.id
+    if where.member is not None:
+        team = select(MEMBERS.c.case_id).where(_user_in(MEMBERS.c.user_id, where.member, where.covering_on))
+        clauses: list[Any] = [cid.in_(team.scalar_subquery())]
+    else:
+        party = where.party
+        seen = [
+            exists().where(TASKS.c.case_id == cid, TASKS.c.party == party),
+            exists().where(MEMBERS.c.case_id == cid, MEMBERS.c.party == party),
+            CASES.c.referred_by == party,
+        ]
+        clauses = [or_(*seen)]
+    if where.statuses is not None:
+        clauses.append(CASES.c.status.in_(where.statuses))
+    if where.phase is not None:
+        clauses.append(CASES.c.phase == where.phase)
+    if where.overdue_on is not None:
+        clauses.append(
+            exists().where(TASKS.c.case_id == cid, TASKS.c.status.in_(_OPEN), TASKS.c.due < where.overdue_on)
+        )
+    if where.external_ref is not None:
+        ref = select(REFS.c.case_id).where(REFS.c.party == where.party, REFS.c.reference == where.external_ref)
+        clauses.append(cid.in_(ref.scalar_subquery()))
+    return clauses
+
+
+def case_ids(conn: Connection, where: CaseFilter, limit: int, offset: int) -> tuple[list[str], int]:
+    """The page's case ids, newest change first, and the total."""
+    clauses = case_clauses(where)
+    total = conn.execute(select(func.count()).select_from(CASES).where(*clauses)).scalar()
+    q = select(CASES.c.id).where(and_(*clauses)).order_by(CASES.c.updated_at.desc(), CASES.c.id)
+    ids = [r[0] for r in conn.execute(q.limit(limit).offset(offset))]
+    return ids, int(total or 0)
