@@ -48,6 +48,7 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 # A YAML boolean is written true or false: YAML 1.2 keeps ja/nej/on/off as text, and a strict bool
 # makes sure pydantic does not turn them into booleans behind the admin's back either.
 YamlBool = Annotated[bool, Field(strict=True)]
+TaskPriority = Literal["normal", "high"]
 
 STANDARD_PARTIES = ("af", "fk", "kommun", "region")
 
@@ -96,6 +97,10 @@ class Role(Strict):
     id: Identifier
     label: str
     party: Identifier = Field(description="Den part som rollen tillhör (arbetsgivare)")
+    party_wide: YamlBool = Field(
+        default=False,
+        description="Rollen ser alla partens ärenden utan att vara med i ärendets team (t.ex. teamledare)",
+    )
 
 
 class Fact(Strict):
@@ -123,6 +128,10 @@ class Task(Strict):
     reminders: list[DurationField] = Field(default_factory=list, description="Påminnelser före förfallodagen")
     escalation: Escalation | None = None
     meeting: YamlBool = Field(default=False, description="Uppgiften är ett möte (kallelse med kalenderinbjudan)")
+    priority: TaskPriority = Field(default="normal", description="Uppgiftens prioritet: normal eller high (hög)")
+    follow_up: DurationField | None = Field(
+        default=None, description="Påbörja senast: räknas som fristen, från due_from"
+    )
 
 
 class FollowUp(Strict):

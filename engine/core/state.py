@@ -56,10 +56,35 @@ class TaskState(msgspec.Struct, frozen=True):
     reason: str | None = None
     escalated_to: str | None = None
     meeting: bool = False
+    assignee: str | None = None
+    """The team member (user id) the task is assigned to; always a current member of `party`."""
+    assignee_name: str | None = None
+    priority: str = "normal"  # normal, high
+    follow_up: date | None = None
+    """"Påbörja senast": the day work on the task should have started."""
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class Member(msgspec.Struct, frozen=True):
+    """A person on a case's team for one party."""
+
+    user_id: str
+    name: str
+    role: str | None
+    added_on: date
+
+
+class EmergencyGrant(msgspec.Struct, frozen=True):
+    """Nödåtkomst: a person outside the team sees the case until `until`, for a typed reason."""
+
+    user_id: str
+    party: str | None
+    reason: str
+    granted_at: datetime
+    until: datetime
 
 
 class Timer(msgspec.Struct, frozen=True):
@@ -101,6 +126,11 @@ class CaseState(msgspec.Struct, tag_field="format", tag=FORMAT):
     outcome_reason: str | None = None
     aborted: bool = False
     closed_on: date | None = None
+    team: dict[str, tuple[Member, ...]] = msgspec.field(default_factory=dict)
+    """Party → the people working on the case for it, in the order they joined."""
+    external_refs: dict[str, str] = msgspec.field(default_factory=dict)
+    """Party → its own reference for the case (diarienummer)."""
+    emergency: tuple[EmergencyGrant, ...] = ()
 
     def clone(self) -> CaseState:
         """A copy whose containers can be changed without touching this state (the tasks,
@@ -111,6 +141,8 @@ class CaseState(msgspec.Struct, tag_field="format", tag=FORMAT):
             facts=dict(self.facts),
             tasks=dict(self.tasks),
             timers=dict(self.timers),
+            team=dict(self.team),
+            external_refs=dict(self.external_refs),
         )
 
     @property
@@ -119,6 +151,10 @@ class CaseState(msgspec.Struct, tag_field="format", tag=FORMAT):
 
     def open_tasks(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.is_open]
+
+    def member(self, party: str, user_id: str) -> Member | None:
+        """`user_id` on the team for `party`, if they are."""
+        return next((m for m in self.team.get(party, ()) if m.user_id == user_id), None)
 
     # --- serialisation -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-FORMAT = 2
+FORMAT = 3
 """The format `CaseState.to_json()` writes (the JSON's `"format"`)."""
 
 Document = dict[str, Any]
@@ -51,8 +51,21 @@ def upgrade_v1_to_v2(document: Document) -> Document:
     }
 
 
+def upgrade_v2_to_v3(document: Document) -> Document:
+    """Format 3 (issue 14) adds the case team: `team` (party → members), `external_refs` (party →
+    reference) and `emergency` (grants); a task gets `assignee`, `assignee_name`, `priority` and
+    `follow_up`. A case of format 2 had no team: it starts with none (its tasks unassigned, normal
+    priority), so only party-wide roles see it until someone joins it."""
+    tasks = {
+        tid: {"assignee": None, "assignee_name": None, "priority": "normal", "follow_up": None, **task}
+        for tid, task in document["tasks"].items()
+    }
+    return {**document, "format": 3, "tasks": tasks, "team": {}, "external_refs": {}, "emergency": []}
+
+
 MIGRATIONS: dict[int, Callable[[Document], Document]] = {
     1: upgrade_v1_to_v2,
+    2: upgrade_v2_to_v3,
 }
 """Format n → the step that turns a document of format n into one of format n + 1."""
 

@@ -17,7 +17,14 @@ import pytest
 
 from engine.core.simulation import SimulationOptions, simulate
 from engine.core.state import CaseState, Consent, TaskState, Timer
-from engine.core.state_format import FORMAT, MIGRATIONS, UnknownFormat, upgrade, upgrade_v1_to_v2
+from engine.core.state_format import (
+    FORMAT,
+    MIGRATIONS,
+    UnknownFormat,
+    upgrade,
+    upgrade_v1_to_v2,
+    upgrade_v2_to_v3,
+)
 
 from .casekit import finsam
 
@@ -143,7 +150,7 @@ def test_a_format_1_row_loads_into_the_state_that_wrote_it(name: str) -> None:
 def test_a_format_1_row_is_saved_again_in_the_newest_format(name: str) -> None:
     loaded = CaseState.from_json((FIXTURES / name).read_text(encoding="utf-8"))
     written = loaded.to_json()
-    assert json.loads(written)["format"] == FORMAT == 2
+    assert json.loads(written)["format"] == FORMAT == 3
     assert CaseState.from_json(written) == loaded
     assert CaseState.from_json(written).to_json() == written
 
@@ -162,7 +169,7 @@ def test_the_fixtures_cover_every_kind_of_value() -> None:
     assert closed.consent.withdrawn_on is not None
 
 
-def test_format_2_writes_tasks_and_timers_as_named_fields_keyed_by_id() -> None:
+def test_format_3_writes_tasks_and_timers_as_named_fields_keyed_by_id() -> None:
     document = json.loads(handmade().to_json())
     assert list(document)[0] == "format"
     assert document["tasks"]["kartlagg_2"] == {
@@ -181,7 +188,12 @@ def test_format_2_writes_tasks_and_timers_as_named_fields_keyed_by_id() -> None:
         "reason": "ingen tid",
         "escalated_to": None,
         "meeting": False,
+        "assignee": None,
+        "assignee_name": None,
+        "priority": "normal",
+        "follow_up": None,
     }
+    assert (document["team"], document["external_refs"], document["emergency"]) == ({}, {}, [])
     assert document["timers"]["global:no_contact"] == {
         "id": "global:no_contact",
         "at": "2026-10-25T05:00:00Z",
@@ -201,7 +213,7 @@ def test_to_dict_is_the_written_document() -> None:
 def test_the_upgrade_steps_run_in_order_from_a_documents_format() -> None:
     assert sorted(MIGRATIONS) == list(range(1, FORMAT))
     v1 = json.loads((FIXTURES / "state_format1_handmade.json").read_text(encoding="utf-8"))
-    assert upgrade(v1) == upgrade_v1_to_v2(v1)
+    assert upgrade(v1) == upgrade_v2_to_v3(upgrade_v1_to_v2(v1))
     assert upgrade(upgrade(v1)) == upgrade(v1)  # a document of the newest format is left as it is
     assert "format" not in v1  # the step makes a new document
 
@@ -215,7 +227,7 @@ def test_a_document_of_a_format_this_engine_does_not_know_is_refused(value: obje
 
 def test_a_broken_document_of_the_newest_format_is_refused_not_upgraded() -> None:
     document = handmade().to_dict()
-    document["tasks"] = []  # format 1's shape under format 2's mark
+    document["tasks"] = []  # format 1's shape under format 3's mark
     with pytest.raises(msgspec.ValidationError):
         CaseState.from_json(json.dumps(document))
     del document["case_id"]
@@ -225,4 +237,18 @@ def test_a_broken_document_of_the_newest_format_is_refused_not_upgraded() -> Non
 
 def test_text_that_is_not_json_is_refused() -> None:
     with pytest.raises(msgspec.DecodeError):
-        CaseState.from_json('{"format": 2, ')
+        CaseState.from_json('{"format": 3, ')
+
+
+def test_a_format_2_row_starts_with_no_team_and_its_tasks_unassigned() -> None:
+    written = json.loads(handmade().to_json())
+    v2 = {**written, "format": 2}
+    for key in ("team", "external_refs", "emergency"):
+        del v2[key]
+    for task in v2["tasks"].values():
+        for key in ("assignee", "assignee_name", "priority", "follow_up"):
+            del task[key]
+    loaded = CaseState.from_json(json.dumps(v2))
+    assert loaded == handmade()
+    assert loaded.team == {}
+    assert all(t.assignee is None and t.priority == "normal" for t in loaded.tasks.values())

@@ -133,6 +133,8 @@ class TaskRow(Base):
     __table_args__ = (
         Index("ix_tasks_party_status_due", "party", "status", "due"),
         Index("ix_tasks_responsible_status_due", "responsible", "status", "due"),
+        Index("ix_tasks_assignee_status_due", "assignee", "status", "due"),
+        Index("ix_tasks_party_status_priority_due", "party", "status", "priority", "due"),
     )
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
@@ -149,6 +151,13 @@ class TaskRow(Base):
     escalated_to: Mapped[str | None] = mapped_column(String(64))
     created_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    """The team member (user id) the task is assigned to; NULL: unassigned (0006_case_team)."""
+    assignee_name: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
+    """normal | high"""
+    follow_up: Mapped[date | None] = mapped_column(Date)
+    """"Påbörja senast": the day work on the task should have started."""
 
 
 class TimerRow(Base):
@@ -215,4 +224,5 @@ class IdempotencyRow(Base):
 # Tables of the web pages (issue 7) live in their own module; imported here so Base.metadata has them.
 # Gallring (issue 6): its run log and the cases it cleared, in their own module (migration 0003).
 from engine.adapters.store import gallring_models as _gallring_models  # noqa: E402, F401
+from engine.adapters.store import team_models as _team_models  # noqa: E402, F401
 from engine.adapters.store import web_models as _web_models  # noqa: E402, F401

@@ -21,7 +21,8 @@ Key = tuple[str, str]
 _TASK_FIELDS = (
     ("kind", "text"), ("label", "text"), ("phase", "text"), ("responsible", "text"), ("party", "text"),
     ("status", "text"), ("due", "date"), ("blocking", "bool"), ("meeting", "bool"), ("escalated_to", "text"),
-    ("created_on", "date"), ("closed_on", "date"),
+    ("created_on", "date"), ("closed_on", "date"), ("assignee", "text"), ("assignee_name", "text"),
+    ("priority", "text"), ("follow_up", "date"),
 )  # fmt: skip
 _TASK_SET = ", ".join(f"{name} = excluded.{name}" for name, _ in _TASK_FIELDS)
 _TASK_COLS = ", ".join(name for name, _ in _TASK_FIELDS)
