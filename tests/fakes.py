@@ -29,6 +29,7 @@ from engine.service.outbox_ports import (
 from engine.service.ports import (
     AccessEntry,
     CaseChange,
+    CaseFilter,
     EventRecord,
     IdempotentAnswer,
     Key,
@@ -479,18 +480,53 @@ class FakeCaseUnit:
         return mine[offset : offset + limit], len(mine)
 
     def tasks(self, where: TaskFilter, limit: int, offset: int) -> tuple[list[TaskRecord], int]:
+        """As the store's list query (engine/adapters/store/list_queries.py); no substitutes here."""
+
         def matches(t: TaskRecord) -> bool:
-            mine = t.party == where.party or t.responsible in where.roles or t.escalated_to in where.roles
+            if where.assignee is not None:
+                mine = t.assignee == where.assignee
+            else:
+                mine = t.party == where.party or t.responsible in where.roles or t.escalated_to in where.roles
             return (
                 mine
+                and (not where.unassigned or (t.party == where.party and t.assignee is None))
+                and (where.responsible is None or t.responsible in where.responsible)
                 and (where.statuses is None or t.status in where.statuses)
                 and (where.due_before is None or (t.due is not None and t.due < where.due_before))
                 and (where.due_from is None or (t.due is not None and t.due >= where.due_from))
                 and (where.due_to is None or (t.due is not None and t.due <= where.due_to))
+                and (where.case_id is None or t.case_id == where.case_id)
+                and (where.phase is None or t.phase == where.phase)
+                and (where.priority is None or t.priority == where.priority)
             )
 
         found = sorted(filter(matches, self.t.tasks.values()),
                        key=lambda t: (t.due is None, t.due or datetime.min.date(), t.case_id, t.task_id))  # fmt: skip
+        return found[offset : offset + limit], len(found)
+
+    def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
+        def matches(c: StoredCase) -> bool:
+            team = c.state.team
+            if where.member is not None:
+                seen = any(m.user_id == where.member for members in team.values() for m in members)
+            else:
+                seen = (
+                    c.referred_by == where.party
+                    or bool(team.get(where.party))
+                    or any(t.party == where.party for t in c.state.tasks.values())
+                )
+            overdue = where.overdue_on is None or any(
+                t.is_open and t.due is not None and t.due < where.overdue_on for t in c.state.tasks.values()
+            )
+            return (
+                seen
+                and overdue
+                and (where.statuses is None or c.status in where.statuses)
+                and (where.phase is None or c.phase == where.phase)
+                and (where.external_ref is None or c.state.external_refs.get(where.party) == where.external_ref)
+            )
+
+        found = sorted(filter(matches, self.t.cases.values()), key=lambda c: (-c.updated_at.timestamp(), c.id))
         return found[offset : offset + limit], len(found)
 
     def append(self, changes: Sequence[CaseChange]) -> None:
@@ -535,7 +571,7 @@ class FakeCaseUnit:
                     t.tasks[(after.id, task.id)] = TaskRecord(
                         after.id, task.id, task.label, task.kind, task.phase, task.responsible, task.party,
                         task.status, task.due, task.blocking, task.meeting, task.escalated_to, task.created_on,
-                        task.closed_on,
+                        task.closed_on, task.assignee, task.assignee_name, task.priority, task.follow_up,
                     )  # fmt: skip
             for timer_id in ch.cancel_timers:
                 t.timers.pop((after.id, timer_id), None)

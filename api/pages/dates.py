@@ -17,7 +17,7 @@ NEAR_WORKING_DAYS = 10
 
 
 def weekday_date(day: date, today: date) -> str:
-    """"torsdag 3 december" (with the year when it is not this year's)."""
+    """ "torsdag 3 december" (with the year when it is not this year's)."""
     text = f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
     return text if day.year == today.year else f"{text} {day.year}"
 
@@ -40,7 +40,7 @@ def relative_day(day: date, today: date, calendar: WorkingCalendar = DEFAULT_CAL
 
 
 def human_date(day: date | None, today: date, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> str:
-    """"i morgon, onsdag 2 december"; "–" for no date. "i dag" and the near days lead, the date follows."""
+    """ "i morgon, onsdag 2 december"; "–" for no date. "i dag" and the near days lead, the date follows."""
     if day is None:
         return "–"
     return f"{relative_day(day, today, calendar)}, {weekday_date(day, today)}"

@@ -24,6 +24,7 @@ from api.pages.web import (
 )
 from api.routing import CheckedRoute
 from engine.core import commands as c
+from engine.service.list_filters import TaskQuery
 
 router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
@@ -40,7 +41,8 @@ def tasks_page(
 ) -> Response:
     visa = visa if visa in FILTERS else "open"
     sortera = sortera if sortera in SORTS else "due"
-    page = services_of(request).cases.inbox(me.caller(), visa, limit=500, page=1, purpose="GET /uppgifter")
+    query = TaskQuery(status=visa)
+    page = services_of(request).cases.tasks(me.caller(), query, limit=500, page=1, purpose="GET /uppgifter")
     items = list(page.items)
     needle = sok.strip().lower()
     if needle:

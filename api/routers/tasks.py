@@ -42,8 +42,10 @@ def list_tasks(
     status: Annotated[TaskStatus, Query(description="open | overdue | due_this_week | all")] = "open",
     assignee: Annotated[
         Assignee,
-        Query(description="me (mina och deras jag är ersättare för) | unassigned | roles (otilldelade för mina "
-              "roller) | any (min parts och mina rollers)"),
+        Query(
+            description="me (mina och deras jag är ersättare för) | unassigned | roles (otilldelade för mina "
+            "roller) | any (min parts och mina rollers)"
+        ),
     ] = "any",  # fmt: skip
     case: Ref = None,
     phase: Phase = None,
@@ -76,9 +78,7 @@ def list_cases(
     phase: Phase = None,
     status: Annotated[CaseStatus, Query(description="active | closed | all")] = "active",
     overdue: Annotated[bool, Query(description="true: har en försenad öppen uppgift")] = False,
-    external_ref: Annotated[
-        QueryText | None, Query(max_length=100, description="Min parts eget ärendenummer")
-    ] = None,
+    external_ref: Annotated[QueryText | None, Query(max_length=100, description="Min parts eget ärendenummer")] = None,
     limit: Limit = 20,
     page_no: PageNo = 1,
 ) -> Page[CaseOut]:

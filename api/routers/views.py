@@ -14,6 +14,8 @@ from api.routing import CheckedRoute
 from engine.service.list_filters import ViewKind
 from engine.service.saved_views import SavedViewList, SavedViewOut
 
+ViewId = Annotated[int, Path(ge=1, le=2**62)]
+
 router = APIRouter(prefix="/me/views", tags=["views"], route_class=CheckedRoute)
 
 
@@ -45,6 +47,6 @@ def save_view(body: SavedViewIn, caller: CurrentCaller, services: ServicesDep) -
 
 @router.delete("/{view_id}", status_code=204, summary="Ta bort en vy / delete a view",
                responses=problem_responses(401, 403, 404))  # fmt: skip
-def delete_view(view_id: Annotated[int, Path(ge=1, le=2**62)], caller: CurrentCaller, services: ServicesDep) -> Response:
+def delete_view(view_id: ViewId, caller: CurrentCaller, services: ServicesDep) -> Response:
     services.views.delete(caller, view_id)
     return Response(status_code=204)

@@ -18,7 +18,15 @@ from engine.service.case_views import case_out, person_out, task_out
 from engine.service.definitions import DefinitionCache
 from engine.service.errors import ServiceError
 from engine.service.list_filters import CaseQuery, TaskQuery
-from engine.service.ports import AccessEntry, CaseFilter, CaseStore, StoredCase, TaskFilter, new_access_entry
+from engine.service.ports import (
+    AccessEntry,
+    CaseFilter,
+    CaseStore,
+    StoredCase,
+    TaskFilter,
+    TaskRecord,
+    new_access_entry,
+)
 from engine.service.views import CaseOut, Page, PersonOut, TaskOut
 
 MAX_LIMIT = 500
@@ -59,6 +67,13 @@ def task_filter(caller: Caller, party: str, query: TaskQuery, today: date) -> Ta
     return base
 
 
+def _on_behalf_of(caller: Caller, query: TaskQuery, t: TaskRecord) -> str | None:
+    """In "my" tasks, one assigned to someone else is theirs while I substitute for them."""
+    if query.assignee != "me" or t.assignee is None or t.assignee == caller.user_id:
+        return None
+    return t.assignee_name or t.assignee
+
+
 class CaseLists:
     def __init__(self, store: CaseStore, clock: Callable[[], datetime], definitions: DefinitionCache) -> None:
         self._store = store
@@ -95,7 +110,7 @@ class CaseLists:
             mine = [t for t in tasks if t.case_id in persons and access.sees_task(caller, t, definitions[t.case_id])]
             total -= len(tasks) - len(mine)
             unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
-            items = [task_out(t, today, persons.get(t.case_id)) for t in mine]
+            items = [task_out(t, today, persons.get(t.case_id), _on_behalf_of(caller, query, t)) for t in mine]
             unit.commit()
             return Page[TaskOut](items=items, limit=limit, page=page, total=total)
 

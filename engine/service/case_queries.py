@@ -16,6 +16,7 @@ from engine.service.errors import ServiceError
 from engine.service.ports import AccessEntry, CaseStore, CaseUnit, StoredCase, new_access_entry
 from engine.service.views import CaseOut, EventOut, Page
 
+
 class CaseQueries:
     def __init__(self, store: CaseStore, clock: Callable[[], datetime], definitions: DefinitionCache) -> None:
         self._store = store

@@ -81,6 +81,18 @@ class TaskLike(Protocol):
     @property
     def closed_on(self) -> date | None: ...
 
+    @property
+    def assignee(self) -> str | None: ...
+
+    @property
+    def assignee_name(self) -> str | None: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def follow_up(self) -> date | None: ...
+
 
 FREE_TEXT = frozenset({"note", "reason", "text", "comment", "value", "channel"})
 """Event data keys that may hold text a person wrote (notes, reasons, comments, fact values, a
@@ -212,7 +224,7 @@ def event_at(e: EventOut, level: access.Level, d: Definition) -> EventOut:
     return stripped
 
 
-def task_out(r: TaskLike, today: date, person: PersonOut | None) -> TaskOut:
+def task_out(r: TaskLike, today: date, person: PersonOut | None, on_behalf_of: str | None = None) -> TaskOut:
     is_open = r.status in OPEN_STATUSES
     return TaskOut(
         case_id=r.case_id,
@@ -231,6 +243,11 @@ def task_out(r: TaskLike, today: date, person: PersonOut | None) -> TaskOut:
         closed_on=r.closed_on,
         overdue=is_open and r.due is not None and r.due < today,
         person=person,
+        assignee=r.assignee,
+        assignee_name=r.assignee_name,
+        priority=r.priority,
+        follow_up=r.follow_up,
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -251,4 +268,8 @@ def task_state_out(case_id: str, t: TaskState, today: date) -> TaskOut:
         created_on=t.created_on,
         closed_on=t.closed_on,
         overdue=t.is_open and t.due is not None and t.due < today,
+        assignee=t.assignee,
+        assignee_name=t.assignee_name,
+        priority=t.priority,
+        follow_up=t.follow_up,
     )

@@ -64,6 +64,7 @@ def parse_filters(kind: str, filters: dict[str, Any]) -> TaskQuery | CaseQuery:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "filters"
-        raise ServiceError("validation_error", f"Ogiltigt filter: {field}", details={"field": f"filters.{field}"}) from None
+        message = f"Ogiltigt filter: {field}"
+        raise ServiceError("validation_error", message, details={"field": f"filters.{field}"}) from None
     assert isinstance(parsed, (TaskQuery, CaseQuery))
     return parsed

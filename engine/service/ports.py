@@ -151,6 +151,10 @@ class TaskRecord:
     escalated_to: str | None
     created_on: date
     closed_on: date | None
+    assignee: str | None = None
+    assignee_name: str | None = None
+    priority: str = "normal"
+    follow_up: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +184,8 @@ class TaskFilter:
 @dataclass(frozen=True, slots=True)
 class CaseFilter:
     """The rows of `CaseUnit.cases`. `member`: the case's team has this user, or one they
-    substitute for on `covering_on` (scope mine); else the cases of `party`: a task of it, a member of it, or referred by it. `overdue_on`: has an open task due before that day."""
+    substitute for on `covering_on` (scope mine); else the cases of `party`: a task of it, a member
+    of it, or referred by it. `overdue_on`: has an open task due before that day."""
 
     party: str
     member: str | None = None

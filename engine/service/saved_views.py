@@ -34,7 +34,7 @@ class SavedViewList(Out):
 
 
 def _out(r: SavedViewRecord) -> SavedViewOut:
-    return SavedViewOut(id=r.id, kind=r.kind, name=r.name, filters=r.filters, created_at=r.created_at)  # type: ignore[arg-type]
+    return SavedViewOut(id=r.id, kind=r.kind, name=r.name, filters=r.filters, created_at=r.created_at)
 
 
 class SavedViewService:
@@ -53,7 +53,8 @@ class SavedViewService:
             raise ServiceError("validation_error", "Ge vyn ett namn", details={"field": "name"})
         parsed = parse_filters(kind, filters)
         if len(self._store.list(caller.user_id, kind)) >= MAX_VIEWS:
-            raise ServiceError("validation_error", f"Högst {MAX_VIEWS} sparade vyer per lista", details={"field": "name"})
+            message = f"Högst {MAX_VIEWS} sparade vyer per lista"
+            raise ServiceError("validation_error", message, details={"field": "name"})
         # Only what differs from the defaults is kept: the view reads as its query string does.
         stored = parsed.model_dump(mode="json", exclude_defaults=True)
         record = self._store.add(caller.user_id, kind, name, stored, self._clock())

@@ -89,6 +89,11 @@ _TASK_EXAMPLE: JsonDict = {
     "closed_on": None,
     "overdue": False,
     "person": None,
+    "assignee": "anna.handlaggare@af",
+    "assignee_name": "Anna Andersson",
+    "priority": "normal",
+    "follow_up": None,
+    "on_behalf_of": None,
 }
 
 
@@ -111,6 +116,13 @@ class TaskOut(Out):
     closed_on: date | None = None
     overdue: bool = False
     person: PersonOut | None = Field(default=None, description="Bara när samtycket omfattar anroparens part")
+    assignee: str | None = Field(default=None, description="Tilldelad person (användar-id); null: ingen")
+    assignee_name: str | None = None
+    priority: str = Field(default="normal", description="normal | high")
+    follow_up: date | None = Field(default=None, description="Påbörja senast")
+    on_behalf_of: str | None = Field(
+        default=None, description="Namnet på den frånvarande som du är ersättare för, när uppgiften är hens"
+    )
 
 
 AccessLevel = Literal["full", "case", "tasks"]
