@@ -451,6 +451,9 @@ class FakeCaseUnit:
         person = self.t.persons.get(case.person_id) if case.person_id else None
         return dataclasses.replace(case, person=person)
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
+        return {i: row for i in case_ids if (row := self.load(i)) is not None}
+
     load_for_command = load
 
     def lock_cases(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
@@ -527,7 +530,8 @@ class FakeCaseUnit:
             )
 
         found = sorted(filter(matches, self.t.cases.values()), key=lambda c: (-c.updated_at.timestamp(), c.id))
-        return found[offset : offset + limit], len(found)
+        page = self.load_many([c.id for c in found[offset : offset + limit]])
+        return list(page.values()), len(found)
 
     def append(self, changes: Sequence[CaseChange]) -> None:
         t = self.t

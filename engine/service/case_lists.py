@@ -94,10 +94,8 @@ class CaseLists:
             persons: dict[str, PersonOut | None] = {}
             logged: list[AccessEntry] = []
             definitions: dict[str, Definition] = {}
-            for case_id in dict.fromkeys(t.case_id for t in tasks):
-                row = unit.load(case_id)
-                if row is None:
-                    continue
+            rows = unit.load_many(list(dict.fromkeys(t.case_id for t in tasks)))
+            for case_id, row in rows.items():
                 d = definitions[case_id] = self._defs.get(unit, row.definition_id, row.definition_version)
                 level = access.case_level(caller, row.state, d, identified=row.person_id is not None)
                 if level == "none":

@@ -152,12 +152,14 @@ class SqlAlchemyCaseUnit:
         rows, total = list_queries.tasks(self._conn(), where, limit, offset)
         return [TaskRecord(**r) for r in rows], total
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
+        if not case_ids:
+            return {}
+        return {r[0]: stored_case(r) for r in self._conn().execute(_CASES.where(CASES.c.id.in_(list(case_ids))))}
+
     def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
-        conn = self._conn()
-        ids, total = list_queries.case_ids(conn, where, limit, offset)
-        if not ids:
-            return [], total
-        found = {r[0]: stored_case(r) for r in conn.execute(_CASES.where(CASES.c.id.in_(ids)))}
+        ids, total = list_queries.case_ids(self._conn(), where, limit, offset)
+        found = self.load_many(ids)
         return [found[i] for i in ids if i in found], total
 
     # --- writing -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, exists, func, or_, select
+from sqlalchemy import Connection, String, Table, and_, case, exists, func, literal, or_, select
 
 from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow, SubstituteRow
 from engine.adapters.store.writer import CASES, TASKS
@@ -21,7 +21,8 @@ _OPEN = tuple(sorted(OPEN_STATUSES))
 
 
 def _user_in(column: Any, user_id: str, covering_on: Any) -> Any:
-    """The user, or anyone they substitute for on that day (one subquery: one statement answers)."""
+    """The user, or anyone they substitute for on that day: `IN (SELECT me UNION ALL SELECT the
+    absent)`, which PostgreSQL answers by the column's index (an `= me OR IN (...)` it would scan)."""
     if covering_on is None:
         return column == user_id
     absent = select(SUBSTITUTES.c.user_id).where(
@@ -29,7 +30,7 @@ def _user_in(column: Any, user_id: str, covering_on: Any) -> Any:
         SUBSTITUTES.c.starts_on <= covering_on,
         SUBSTITUTES.c.ends_on >= covering_on,
     )
-    return or_(column == user_id, column.in_(absent.scalar_subquery()))
+    return column.in_(select(literal(user_id, String())).union_all(absent))
 
 
 def task_clauses(where: TaskFilter) -> list[Any]:
@@ -61,7 +62,7 @@ def task_clauses(where: TaskFilter) -> list[Any]:
     return clauses
 
 
-def _task_order(sort: str) -> list[Any]:
+def task_order(sort: str) -> list[Any]:
     by_due = [TASKS.c.due.is_(None), TASKS.c.due]
     if sort == "-due":
         by_due = [TASKS.c.due.is_(None), TASKS.c.due.desc()]
@@ -77,7 +78,7 @@ def _task_order(sort: str) -> list[Any]:
 def tasks(conn: Connection, where: TaskFilter, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     clauses = task_clauses(where)
     total = conn.execute(select(func.count()).select_from(TASKS).where(*clauses)).scalar()
-    q = select(TASKS).where(*clauses).order_by(*_task_order(where.sort)).limit(limit).offset(offset)
+    q = select(TASKS).where(*clauses).order_by(*task_order(where.sort)).limit(limit).offset(offset)
     return [dict(r) for r in conn.execute(q).mappings()], int(total or 0)
 
 
@@ -108,10 +109,14 @@ def case_clauses(where: CaseFilter) -> list[Any]:
     return clauses
 
 
+def case_order() -> list[Any]:
+    return [CASES.c.updated_at.desc(), CASES.c.id]
+
+
 def case_ids(conn: Connection, where: CaseFilter, limit: int, offset: int) -> tuple[list[str], int]:
     """The page's case ids, newest change first, and the total."""
     clauses = case_clauses(where)
     total = conn.execute(select(func.count()).select_from(CASES).where(*clauses)).scalar()
-    q = select(CASES.c.id).where(and_(*clauses)).order_by(CASES.c.updated_at.desc(), CASES.c.id)
+    q = select(CASES.c.id).where(and_(*clauses)).order_by(*case_order())
     ids = [r[0] for r in conn.execute(q.limit(limit).offset(offset))]
     return ids, int(total or 0)

@@ -74,6 +74,7 @@ class CaseRow(Base):
             name="fk_cases_definition_definitions",
         ),
         Index("ix_cases_definition", "definition_id", "definition_version", "status"),
+        Index("ix_cases_status_phase_updated_at", "status", "phase", "updated_at"),  # 0007_list_indexes
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -135,6 +136,7 @@ class TaskRow(Base):
         Index("ix_tasks_responsible_status_due", "responsible", "status", "due"),
         Index("ix_tasks_assignee_status_due", "assignee", "status", "due"),
         Index("ix_tasks_party_status_priority_due", "party", "status", "priority", "due"),
+        Index("ix_tasks_escalated_to_status_due", "escalated_to", "status", "due"),  # 0007_list_indexes
     )
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)

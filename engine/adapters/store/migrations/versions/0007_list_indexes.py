@@ -1,0 +1,32 @@
+"""The lists people work from (issue 14): indexes so that a role's escalated tasks and a party's
+cases filtered by status and phase are index scans (bench/read_bench.py shows the plans).
+
+Revision ID: 0007_list_indexes
+Revises: 0006_case_team
+Create Date: 2026-12-01 23:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0007_list_indexes"
+down_revision: str | None = "0006_case_team"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_tasks_escalated_to_status_due", ["escalated_to", "status", "due"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_status_phase_updated_at", ["status", "phase", "updated_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_status_phase_updated_at")
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_tasks_escalated_to_status_due")
