@@ -52,7 +52,17 @@ EVENTS = {
     "TaskDeclined": "Uppgift avböjd",
     "TaskDueChanged": "Ny förfallodag",
     "TaskEscalated": "Uppgift eskalerad",
+    "TeamMemberAdded": "Ny i teamet",
+    "TeamMemberRemoved": "Lämnade teamet",
+    "CaseHandedOver": "Ärendet överlämnat",
+    "TaskAssigned": "Uppgift tilldelad",
+    "TaskUnassigned": "Uppgift utan handläggare",
+    "TaskPriorityChanged": "Ny prioritet",
+    "TaskFollowUpChanged": "Nytt datum att påbörja senast",
+    "ExternalReferenceSet": "Partens diarienummer",
+    "EmergencyAccessGranted": "Nödåtkomst",
 }
+PRIORITIES = {"normal": "Normal", "high": "Hög"}
 _DETAIL_KEYS = ("label", "phase", "task", "due", "decision", "reason", "text", "outcome", "parties", "to", "on", "day")
 
 

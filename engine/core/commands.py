@@ -22,6 +22,10 @@ class Refer(Command):
     referred_by: str
     anonymous: bool = False
     facts: dict[str, Any] = field(default_factory=dict)
+    referrer_name: str | None = None
+    """The referring person's name: they (the actor) join the case's team for the referring party.
+    None (a party system's referral): nobody joins."""
+    referrer_role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,85 @@ class ProtectIdentity(Command):
     personnummer from every case of the person. Allowed on a closed case too."""
 
 
+# --- the case team (issue 14) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddTeamMember(Command):
+    party: str
+    user_id: str
+    name: str
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveTeamMember(Command):
+    """The member's open tasks go to the party's remaining member, else become unassigned."""
+
+    party: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandOver(Command):
+    """`from_user`'s membership and open tasks move to `to_user`."""
+
+    party: str
+    from_user: str
+    to_user: str
+    to_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimTask(Command):
+    """The actor takes the task; one of the task's party not yet on the team joins it. `party` and
+    `name` are the actor's (the service fills them from the caller)."""
+
+    task_id: str
+    party: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnclaimTask(Command):
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignTask(Command):
+    """To a current member of the task's party only."""
+
+    task_id: str
+    user_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetTaskPriority(Command):
+    task_id: str
+    priority: str  # normal, high
+
+
+@dataclass(frozen=True, slots=True)
+class SetTaskFollowUp(Command):
+    task_id: str
+    on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetExternalReference(Command):
+    party: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GrantEmergencyAccess(Command):
+    """Nödåtkomst for the actor (of `party`) for the next 24 hours, for a typed reason."""
+
+    reason: str
+    party: str | None = None
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls
     for cls in (
@@ -130,6 +213,16 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ExitCase,
         AbortCase,
         ProtectIdentity,
+        AddTeamMember,
+        RemoveTeamMember,
+        HandOver,
+        ClaimTask,
+        UnclaimTask,
+        AssignTask,
+        SetTaskPriority,
+        SetTaskFollowUp,
+        SetExternalReference,
+        GrantEmergencyAccess,
     )
 }
 

@@ -18,7 +18,7 @@ from engine.core.definition import Definition
 from engine.core.duration import Duration
 from engine.core.events import Decision, Rejected
 from engine.core.localtime import FIRE_HOUR, TZ, fire_time, local_date
-from engine.core.rules import closing, consent, facts, phases, tasks, timers
+from engine.core.rules import closing, consent, facts, phases, tasks, team, timers
 from engine.core.rules.consent import DECISIONS
 from engine.core.rules.context import Context, Reject
 from engine.core.rules.facts import checkpoint_date
@@ -42,6 +42,16 @@ RULES: dict[type[c.Command], Rule] = {
     c.ExitCase: closing.exit_case,
     c.AbortCase: closing.abort_case,
     c.ProtectIdentity: closing.protect_identity,
+    c.AddTeamMember: team.add_member,
+    c.RemoveTeamMember: team.remove_member,
+    c.HandOver: team.hand_over,
+    c.ClaimTask: team.claim_task,
+    c.UnclaimTask: team.unclaim_task,
+    c.AssignTask: team.assign_task,
+    c.SetTaskPriority: team.set_priority,
+    c.SetTaskFollowUp: team.set_follow_up,
+    c.SetExternalReference: team.set_external_reference,
+    c.GrantEmergencyAccess: team.grant_emergency,
 }
 """The rule for each command but Refer, which has no state to start from."""
 

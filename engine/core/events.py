@@ -66,4 +66,13 @@ EVENT_TYPES = (
     "CaseClosed",
     "CaseMigrated",
     "ProtectedIdentitySet",
+    "TeamMemberAdded",
+    "TeamMemberRemoved",
+    "CaseHandedOver",
+    "TaskAssigned",
+    "TaskUnassigned",
+    "TaskPriorityChanged",
+    "TaskFollowUpChanged",
+    "ExternalReferenceSet",
+    "EmergencyAccessGranted",
 )

@@ -15,6 +15,7 @@ Order inside the transaction (the caller holds the event-append lock already):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -34,6 +35,7 @@ from engine.adapters.store.models import (
     TaskRow,
     TimerRow,
 )
+from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow
 from engine.core.decide import local_date
 from engine.core.events import Event
 from engine.core.state import CaseState
@@ -48,6 +50,8 @@ PERSONS = cast(Table, PersonRow.__table__)
 CONSENTS = cast(Table, ConsentRow.__table__)
 ACCESS_LOG = cast(Table, AccessLogRow.__table__)
 IDEMPOTENCY = cast(Table, IdempotencyRow.__table__)
+MEMBERS = cast(Table, CaseMemberRow.__table__)
+REFS = cast(Table, CaseRefRow.__table__)
 
 _SET = (
     "state", "version", "phase", "status", "outcome", "last_event_seq", "updated_at", "closed_at",
@@ -81,11 +85,12 @@ def append(conn: Connection, changes: Sequence[CaseChange]) -> None:
     events, notes = _event_rows(changes)
     tasks = _task_rows(groups)
     gone, timers = _timer_rows(groups)
+    team = team_rows(groups)
     entries = [vars_of(e) for ch in changes for e in ch.access_log]
     if conn.dialect.name == "postgresql":
         # One statement for the rest (data-modifying CTEs chained on the guarded UPDATE).
         new_ids = [r["id"] for r in inserts]
-        written = writer_pg.write(conn, new_ids, updates, events, notes, tasks, gone, timers, entries)
+        written = writer_pg.write(conn, new_ids, updates, events, notes, tasks, gone, timers, entries, team)
         if written != len(updates):
             raise VersionConflict(updates[0]["b_id"] if len(updates) == 1 else "(one of the batch)")
     else:
@@ -94,6 +99,7 @@ def append(conn: Connection, changes: Sequence[CaseChange]) -> None:
         upsert(conn, TASKS, tasks, ("case_id", "task_id"))
         delete_timers(conn, gone)
         upsert(conn, TIMERS, timers, ("case_id", "timer_id"))
+        _write_team(conn, team)
         if entries:
             conn.execute(insert(ACCESS_LOG), entries)
     _protect(conn, changes)
@@ -334,6 +340,51 @@ def _task_rows(groups: list[list[CaseChange]]) -> list[dict[str, Any]]:
                     {"case_id": final.id, "task_id": task.id, **{k: getattr(task, k) for k in TASK_COLUMNS}}
                 )
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRows:
+    """The `case_members` and `case_refs` projections of the cases whose team or references changed:
+    each such case's rows are replaced by these (its current members and references)."""
+
+    member_cases: list[str]
+    members: list[dict[str, Any]]
+    ref_cases: list[str]
+    refs: list[dict[str, Any]]
+
+
+def team_rows(groups: list[list[CaseChange]]) -> TeamRows:
+    rows = TeamRows([], [], [], [])
+    for chain in groups:
+        first, final = chain[0].before, chain[-1].after
+        old = first.state if first is not None else None
+        state, case_id = final.state, final.id
+        if old is None or old.team != state.team:
+            rows.member_cases.append(case_id)
+            rows.members.extend(
+                {"case_id": case_id, "party": party, "user_id": m.user_id, "name": m.name, "role": m.role,
+                 "added_on": m.added_on}
+                for party, members in state.team.items()
+                for m in members
+            )  # fmt: skip
+        if old is None or old.external_refs != state.external_refs:
+            rows.ref_cases.append(case_id)
+            rows.refs.extend(
+                {"case_id": case_id, "party": party, "reference": ref} for party, ref in state.external_refs.items()
+            )
+    return rows
+
+
+def _write_team(conn: Connection, team: TeamRows) -> None:
+    """SQLite: the changed cases' rows go, their current ones come in (PostgreSQL: in `writer_pg`)."""
+    if team.member_cases:
+        conn.execute(delete(MEMBERS).where(MEMBERS.c.case_id.in_(team.member_cases)))
+        if team.members:
+            conn.execute(insert(MEMBERS), team.members)
+    if team.ref_cases:
+        conn.execute(delete(REFS).where(REFS.c.case_id.in_(team.ref_cases)))
+        if team.refs:
+            conn.execute(insert(REFS), team.refs)
 
 
 def _timer_rows(groups: list[list[CaseChange]]) -> tuple[list[Key], list[dict[str, Any]]]:

@@ -1,8 +1,9 @@
 """PostgreSQL: the writes of `append` after the case inserts in ONE statement — the guarded
-UPDATE of every case, with the events, outbox, tasks, timers and access-log rows chained on it in
-data-modifying CTEs (a case whose guard fails gets none of its rows; the caller then raises
+UPDATE of every case, with the events, outbox, tasks, timers, case_members, case_refs and access-log
+rows chained on it in data-modifying CTEs (a case whose guard fails gets none of its rows; the caller then raises
 `VersionConflict` and the unit rolls back). The rows travel as one JSON document
-(`json_to_recordset`), which keeps the statement's text fixed whatever the number of rows, so
+(`json_to_recordset`; `json_populate_recordset` with the table's row type where the rows carry
+every column), which keeps the statement's text fixed whatever the number of rows, so
 psycopg prepares it once per connection."""
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from engine.adapters.store.writer import TeamRows
 
 Key = tuple[str, str]
 
@@ -25,9 +29,6 @@ _TASK_FIELDS = (
     ("priority", "text"), ("follow_up", "date"),
 )  # fmt: skip
 _TASK_SET = ", ".join(f"{name} = excluded.{name}" for name, _ in _TASK_FIELDS)
-_TASK_COLS = ", ".join(name for name, _ in _TASK_FIELDS)
-
-_TASK_RECORD = ", ".join(f"{name} {kind}" for name, kind in _TASK_FIELDS)
 
 WRITE = f"""
 WITH u AS (
@@ -62,22 +63,33 @@ WITH u AS (
   JOIN e ON e.case_id = n.case_id AND e.seq = n.seq
   ORDER BY n.ord
 ), t AS (
-  INSERT INTO tasks (case_id, task_id, {_TASK_COLS})
-  SELECT n.case_id, n.task_id, {", ".join("n." + name for name, _ in _TASK_FIELDS)}
-  FROM json_to_recordset(%(w)s::json -> 'tasks') AS n(case_id text, task_id text, {_TASK_RECORD})
+  INSERT INTO tasks SELECT * FROM json_populate_recordset(NULL::tasks, %(w)s::json -> 'tasks') n
   WHERE n.case_id IN (SELECT id FROM k)
   ON CONFLICT (case_id, task_id) DO UPDATE SET {_TASK_SET}
 ), td AS (
   DELETE FROM timers USING json_to_recordset(%(w)s::json -> 'gone') AS n(case_id text, timer_id text)
   WHERE timers.case_id = n.case_id AND timers.timer_id = n.timer_id AND n.case_id IN (SELECT id FROM k)
 ), ti AS (
-  INSERT INTO timers (case_id, timer_id, due_at, kind, ref, claimed_until, owner)
-  SELECT n.case_id, n.timer_id, n.due_at, n.kind, n.ref, NULL, NULL
-  FROM json_to_recordset(%(w)s::json -> 'timers')
-       AS n(case_id text, timer_id text, due_at timestamptz, kind text, ref text)
+  INSERT INTO timers SELECT * FROM json_populate_recordset(NULL::timers, %(w)s::json -> 'timers') n
   WHERE n.case_id IN (SELECT id FROM k)
   ON CONFLICT (case_id, timer_id) DO UPDATE SET due_at = excluded.due_at, kind = excluded.kind,
     ref = excluded.ref, claimed_until = NULL, owner = NULL
+), n_m AS (
+  SELECT * FROM json_populate_recordset(NULL::case_members, %(w)s::json -> 'members')
+), md AS (
+  DELETE FROM case_members m WHERE m.case_id IN (SELECT json_array_elements_text(%(w)s::json -> 'member_cases'))
+  AND (m.case_id, m.party, m.user_id) NOT IN (SELECT case_id, party, user_id FROM n_m)
+), mi AS (
+  INSERT INTO case_members SELECT * FROM n_m WHERE case_id IN (SELECT id FROM k)
+  ON CONFLICT (case_id, party, user_id) DO UPDATE SET name = excluded.name, role = excluded.role
+), n_r AS (
+  SELECT * FROM json_populate_recordset(NULL::case_refs, %(w)s::json -> 'refs')
+), rd AS (
+  DELETE FROM case_refs r WHERE r.case_id IN (SELECT json_array_elements_text(%(w)s::json -> 'ref_cases'))
+  AND (r.case_id, r.party) NOT IN (SELECT case_id, party FROM n_r)
+), ri AS (
+  INSERT INTO case_refs SELECT * FROM n_r WHERE case_id IN (SELECT id FROM k)
+  ON CONFLICT (case_id, party) DO UPDATE SET reference = excluded.reference
 ), a AS (
   INSERT INTO access_log (at, user_id, caller_kind, party, person_id, case_id, resource, purpose)
   SELECT n.at, n.user_id, n.caller_kind, n.party, n.person_id, n.case_id, n.resource, n.purpose
@@ -86,7 +98,7 @@ WITH u AS (
 )
 SELECT count(*) FROM c
 """
-WRITE = " ".join(WRITE.split())  # under psycopg's 4096-character limit for its parsed-query cache
+WRITE = " ".join(WRITE.split()).replace(" -> ", "->")  # under psycopg's 4096-character limit for its parsed-query cache
 assert len(WRITE) <= 4096
 
 
@@ -106,6 +118,7 @@ def write(
     gone: Sequence[Key],
     timers: list[dict[str, Any]],
     access_log: list[dict[str, Any]],
+    team: TeamRows,
 ) -> int:
     """Returns how many case rows the guarded UPDATE wrote (the caller compares with `updates`).
     The rows go as one JSON document (one parameter: PostgreSQL parses it, not a Python dumper per
@@ -119,6 +132,10 @@ def write(
         "gone": [{"case_id": c, "timer_id": t} for c, t in gone],
         "timers": timers,
         "access_log": access_log,
+        "member_cases": team.member_cases,
+        "members": team.members,
+        "ref_cases": team.ref_cases,
+        "refs": team.refs,
     }
     text = json.dumps(doc, ensure_ascii=False, default=_iso)
     found = fetch_one(conn, WRITE, {"w": text})

@@ -12,6 +12,7 @@ from engine.core.rules.context import Context, Reject, blank
 from engine.core.rules.facts import set_fact
 from engine.core.rules.phases import check_guard, enter_phase
 from engine.core.rules.tasks import close_task
+from engine.core.rules.team import join
 from engine.core.state import CaseState, Consent
 
 
@@ -41,6 +42,10 @@ def refer(d: Definition, cmd: c.Refer, now: datetime) -> Context:
         anonymous=cmd.anonymous,
         definition=d.key,
     )
+    if cmd.actor is not None and not blank(cmd.referrer_name):
+        assert cmd.referrer_name is not None
+        role = cmd.referrer_role if cmd.referrer_role in d.role_by_id else None
+        join(ctx, d.party_of(cmd.referred_by), cmd.actor, cmd.referrer_name, role)
     for name, value in cmd.facts.items():
         set_fact(ctx, name, value)
     enter_phase(ctx, start)

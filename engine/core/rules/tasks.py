@@ -9,7 +9,7 @@ from msgspec.structs import replace
 from engine.core import commands as c
 from engine.core.definition import Phase, Task
 from engine.core.rules.context import Context, Reject, blank, business_day, default_notify, iso
-from engine.core.state import CaseState, TaskState
+from engine.core.state import CaseState, Member, TaskState
 
 STATUS_SV = {
     "open": "öppen",
@@ -31,7 +31,8 @@ def instance_id(s: CaseState, base: str) -> str:
 
 
 def create_task(ctx: Context, spec: Task, phase: Phase) -> None:
-    due = spec.due.after(_anchor(ctx, spec), ctx.d.working_calendar) if spec.due else None
+    anchor, cal = _anchor(ctx, spec), ctx.d.working_calendar
+    due = spec.due.after(anchor, cal) if spec.due else None
     add_task(
         ctx,
         TaskState(
@@ -47,6 +48,8 @@ def create_task(ctx: Context, spec: Task, phase: Phase) -> None:
             due=due,
             blocking=spec.blocking,
             meeting=spec.meeting,
+            priority=spec.priority,
+            follow_up=spec.follow_up.after(anchor, cal) if spec.follow_up else None,
         ),
         spec,
     )
@@ -64,7 +67,23 @@ def _anchor(ctx: Context, spec: Task) -> date:
     return ctx.today  # task:<id>: counted from when that task was completed, i.e. now
 
 
+def default_assignee(s: CaseState, party: str, responsible: str) -> Member | None:
+    """Who a new task of `party` goes to: the member whose role is the task's responsible role,
+    else the party's first member; None without a team for the party."""
+    members = s.team.get(party, ())
+    return next((m for m in members if m.role == responsible), members[0] if members else None)
+
+
+def assigned(task: TaskState, member: Member | None) -> TaskState:
+    if member is None:
+        return replace(task, assignee=None, assignee_name=None)
+    return replace(task, assignee=member.user_id, assignee_name=member.name)
+
+
 def add_task(ctx: Context, task: TaskState, spec: Task | None = None) -> None:
+    """A new task, assigned to the party's team member for it (`team.default_assignee`), if any."""
+    if task.assignee is None:
+        task = assigned(task, default_assignee(ctx.s, task.party, task.responsible))
     ctx.s.tasks[task.id] = task
     ctx.emit(
         "TaskCreated",
@@ -77,6 +96,10 @@ def add_task(ctx: Context, task: TaskState, spec: Task | None = None) -> None:
         due=iso(task.due),
         blocking=task.blocking,
         meeting=task.meeting,
+        assignee=task.assignee,
+        assignee_name=task.assignee_name,
+        priority=task.priority,
+        follow_up=iso(task.follow_up),
     )
     set_task_timers(ctx, task, spec)
 
@@ -112,7 +135,7 @@ def _task(ctx: Context, task_id: str) -> TaskState:
     return t
 
 
-def _open_task(ctx: Context, task_id: str) -> TaskState:
+def open_task(ctx: Context, task_id: str) -> TaskState:
     t = _task(ctx, task_id)
     if not t.is_open:
         raise Reject("task_not_open", f"Uppgiften '{t.label}' är redan {STATUS_SV[t.status]}", status=t.status)
@@ -120,7 +143,7 @@ def _open_task(ctx: Context, task_id: str) -> TaskState:
 
 
 def accept_task(ctx: Context, cmd: c.AcceptTask) -> None:
-    t = _open_task(ctx, cmd.task_id)
+    t = open_task(ctx, cmd.task_id)
     if t.status == "accepted":
         raise Reject("task_not_open", f"Uppgiften '{t.label}' är redan accepterad", status=t.status)
     ctx.s.tasks[t.id] = replace(t, status="accepted", closed_on=None, reason=None)
@@ -128,7 +151,7 @@ def accept_task(ctx: Context, cmd: c.AcceptTask) -> None:
 
 
 def decline_task(ctx: Context, cmd: c.DeclineTask) -> None:
-    t = _open_task(ctx, cmd.task_id)
+    t = open_task(ctx, cmd.task_id)
     if blank(cmd.reason):
         raise Reject("reason_required", "Ange varför uppgiften avböjs", field="reason")
     close_task(ctx, t, "declined", cmd.reason)
@@ -136,7 +159,7 @@ def decline_task(ctx: Context, cmd: c.DeclineTask) -> None:
 
 
 def complete_task(ctx: Context, cmd: c.CompleteTask) -> None:
-    t = _open_task(ctx, cmd.task_id)
+    t = open_task(ctx, cmd.task_id)
     close_task(ctx, t, "completed", cmd.note)
     ctx.emit("TaskCompleted", task=t.id, party=t.party, note=cmd.note)
     if t.spec is not None and t.phase == ctx.s.phase:
