@@ -215,7 +215,7 @@ def explain(url: str, people: int, out: Any) -> list[str]:
                                                                  covering_on=today)),  # fmt: skip
         "a party's tasks": list_queries.task_clauses(TaskFilter("af", (), ("accepted", "open"))),
         "a person's cases, two filters": list_queries.case_clauses(
-            CaseFilter("af", member=me, covering_on=today, statuses=("active",), phase=PHASE)
+            CaseFilter("af", member=me, covering_on=today, statuses=("active",), phase=PHASE), postgresql=True
         ),
     }
     seq: list[str] = []

@@ -67,11 +67,11 @@ def task_filter(caller: Caller, party: str, query: TaskQuery, today: date) -> Ta
     return base
 
 
-def _on_behalf_of(caller: Caller, query: TaskQuery, t: TaskRecord) -> str | None:
+def _on_behalf_of(caller: Caller, query: TaskQuery, t: TaskRecord) -> tuple[str, str] | None:
     """In "my" tasks, one assigned to someone else is theirs while I substitute for them."""
     if query.assignee != "me" or t.assignee is None or t.assignee == caller.user_id:
         return None
-    return t.assignee_name or t.assignee
+    return t.assignee, t.assignee_name or t.assignee
 
 
 class CaseLists:

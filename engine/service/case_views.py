@@ -224,7 +224,10 @@ def event_at(e: EventOut, level: access.Level, d: Definition) -> EventOut:
     return stripped
 
 
-def task_out(r: TaskLike, today: date, person: PersonOut | None, on_behalf_of: str | None = None) -> TaskOut:
+def task_out(
+    r: TaskLike, today: date, person: PersonOut | None, on_behalf_of: tuple[str, str] | None = None
+) -> TaskOut:
+    """`on_behalf_of`: (user id, name) of the absent person whose task the caller has as substitute."""
     is_open = r.status in OPEN_STATUSES
     return TaskOut(
         case_id=r.case_id,
@@ -247,7 +250,8 @@ def task_out(r: TaskLike, today: date, person: PersonOut | None, on_behalf_of: s
         assignee_name=r.assignee_name,
         priority=r.priority,
         follow_up=r.follow_up,
-        on_behalf_of=on_behalf_of,
+        on_behalf_of=on_behalf_of[0] if on_behalf_of else None,
+        on_behalf_of_name=on_behalf_of[1] if on_behalf_of else None,
     )
 
 

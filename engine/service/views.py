@@ -94,6 +94,7 @@ _TASK_EXAMPLE: JsonDict = {
     "priority": "normal",
     "follow_up": None,
     "on_behalf_of": None,
+    "on_behalf_of_name": None,
 }
 
 
@@ -121,8 +122,9 @@ class TaskOut(Out):
     priority: str = Field(default="normal", description="normal | high")
     follow_up: date | None = Field(default=None, description="Påbörja senast")
     on_behalf_of: str | None = Field(
-        default=None, description="Namnet på den frånvarande som du är ersättare för, när uppgiften är hens"
+        default=None, description="Anroparen har uppgiften som ersättare för denna person (användar-id)"
     )
+    on_behalf_of_name: str | None = Field(default=None, description='T.ex. "för Anna A."')
 
 
 AccessLevel = Literal["full", "case", "tasks"]

@@ -141,7 +141,8 @@ def test_me_unassigned_roles_and_a_substitute_sees_the_absent_persons_tasks_mark
         user_id=olle, party="kommun", substitute_id=eva, substitute_name="Eva Ek", starts_on=today,
         ends_on=today + timedelta(days=4), created_at=api.clock.now))  # fmt: skip
     page = tasks(api, eva, "assignee=me")
-    assert {t["case_id"]: t["on_behalf_of"] for t in page["items"]} == {a["id"]: None, b["id"]: "Olle Ort"}
+    assert {t["case_id"]: t["on_behalf_of_name"] for t in page["items"]} == {a["id"]: None, b["id"]: "Olle Ort"}
+    assert [t["on_behalf_of"] for t in page["items"] if t["case_id"] == b["id"]] == [olle]
     assert ids(tasks(api, olle, "assignee=me"), "case_id") == [b["id"]]  # still his own
     api.clock.advance(days=5)
     try:

@@ -82,11 +82,14 @@ def tasks(conn: Connection, where: TaskFilter, limit: int, offset: int) -> tuple
     return [dict(r) for r in conn.execute(q).mappings()], int(total or 0)
 
 
-def case_clauses(where: CaseFilter) -> list[Any]:
+def case_clauses(where: CaseFilter, postgresql: bool = False) -> list[Any]:
     cid = CASES.c.id
     if where.member is not None:
         team = select(MEMBERS.c.case_id).where(_user_in(MEMBERS.c.user_id, where.member, where.covering_on))
-        clauses: list[Any] = [cid.in_(team.scalar_subquery())]
+        # PostgreSQL: `id = ANY(ARRAY(team))`, the team's cases first and then each by its key (an
+        # `IN (team)` it may plan as a scan of every case in the phase, which grows with the cases)
+        mine = cid == func.any(func.array(team.scalar_subquery())) if postgresql else cid.in_(team.scalar_subquery())
+        clauses: list[Any] = [mine]
     else:
         party = where.party
         seen = [
@@ -115,7 +118,7 @@ def case_order() -> list[Any]:
 
 def case_ids(conn: Connection, where: CaseFilter, limit: int, offset: int) -> tuple[list[str], int]:
     """The page's case ids, newest change first, and the total."""
-    clauses = case_clauses(where)
+    clauses = case_clauses(where, conn.dialect.name == "postgresql")
     total = conn.execute(select(func.count()).select_from(CASES).where(*clauses)).scalar()
     q = select(CASES.c.id).where(and_(*clauses)).order_by(*case_order())
     ids = [r[0] for r in conn.execute(q.limit(limit).offset(offset))]
