@@ -10,13 +10,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import account, admin, case, signin, statistics, tasks
+from api.pages import account, admin, case, lists, my_cases, signin, statistics, tasks
 from api.pages.config import session_secret
 from api.pages.session import SessionCodec
 from api.pages.web import STATIC_DIR, LoginRequired, PageError, Web, redirect, render
 from engine.settings import Settings
 
-ROUTERS = (signin.router, tasks.router, case.router, account.router, admin.router, statistics.router)
+ROUTERS = (
+    signin.router, tasks.router, my_cases.router, lists.router, case.router, account.router, admin.router,
+    statistics.router,
+)  # fmt: skip
 
 
 def install(app: FastAPI) -> None:

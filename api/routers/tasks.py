@@ -39,7 +39,7 @@ def list_tasks(
     caller: CurrentCaller,
     services: ServicesDep,
     purpose: Purpose,
-    status: Annotated[TaskStatus, Query(description="open | overdue | due_this_week | all")] = "open",
+    status: Annotated[TaskStatus, Query(description="open | overdue | due_today | due_this_week | all")] = "open",
     assignee: Annotated[
         Assignee,
         Query(

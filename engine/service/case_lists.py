@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from engine.core.decide import local_date
 from engine.core.definition import Definition
-from engine.core.state import OPEN_STATUSES
+from engine.core.state import OPEN_STATUSES, CaseState
 from engine.service import access
 from engine.service.access import Caller
 from engine.service.case_views import case_out, person_out, task_out
@@ -27,7 +27,7 @@ from engine.service.ports import (
     TaskRecord,
     new_access_entry,
 )
-from engine.service.views import CaseOut, Page, PersonOut, TaskOut
+from engine.service.views import CaseOut, Page, PersonOut, TaskOut, TeamMemberOut
 
 MAX_LIMIT = 500
 _OPEN = tuple(sorted(OPEN_STATUSES))
@@ -48,6 +48,8 @@ def task_filter(caller: Caller, party: str, query: TaskQuery, today: date) -> Ta
     due_to = None
     if query.status == "overdue" or query.overdue:
         due_before = today if due_before is None else min(due_before, today)
+    elif query.status == "due_today":
+        due_from, due_to = today, today
     elif query.status == "due_this_week":
         monday = today - timedelta(days=today.weekday())
         due_from = monday if due_from is None else max(due_from, monday)
@@ -72,6 +74,13 @@ def _on_behalf_of(caller: Caller, query: TaskQuery, t: TaskRecord) -> tuple[str,
     if query.assignee != "me" or t.assignee is None or t.assignee == caller.user_id:
         return None
     return t.assignee, t.assignee_name or t.assignee
+
+
+def _colleagues(state: CaseState, party: str) -> list[TeamMemberOut]:
+    return [
+        TeamMemberOut(party=party, user_id=m.user_id, name=m.name, role=m.role, added_on=m.added_on)
+        for m in state.team.get(party, ())
+    ]
 
 
 class CaseLists:
@@ -108,7 +117,12 @@ class CaseLists:
             mine = [t for t in tasks if t.case_id in persons and access.sees_task(caller, t, definitions[t.case_id])]
             total -= len(tasks) - len(mine)
             unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
-            items = [task_out(t, today, persons.get(t.case_id), _on_behalf_of(caller, query, t)) for t in mine]
+            items = [
+                task_out(t, today, persons.get(t.case_id), _on_behalf_of(caller, query, t)).model_copy(
+                    update={"colleagues": _colleagues(rows[t.case_id].state, t.party) if t.party == party else []}
+                )
+                for t in mine
+            ]
             unit.commit()
             return Page[TaskOut](items=items, limit=limit, page=page, total=total)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.service.errors import ServiceError
 
-TaskStatus = Literal["open", "overdue", "due_this_week", "all"]
+TaskStatus = Literal["open", "overdue", "due_today", "due_this_week", "all"]
 Assignee = Literal["me", "unassigned", "roles", "any"]
 TaskSort = Literal["due", "-due", "priority", "follow_up", "created"]
 Priority = Literal["normal", "high"]
@@ -26,7 +26,7 @@ class _Filters(BaseModel):
 class TaskQuery(_Filters):
     """What `GET /tasks` answers: the caller's tasks, filtered and sorted."""
 
-    status: TaskStatus = Field("open", description="open | overdue | due_this_week | all")
+    status: TaskStatus = Field("open", description="open | overdue | due_today | due_this_week | all")
     assignee: Assignee = Field(
         "any",
         description="me (mina, också dem jag är ersättare för) | unassigned | roles (otilldelade uppgifter "

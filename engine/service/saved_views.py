@@ -55,8 +55,8 @@ class SavedViewService:
         if len(self._store.list(caller.user_id, kind)) >= MAX_VIEWS:
             message = f"Högst {MAX_VIEWS} sparade vyer per lista"
             raise ServiceError("validation_error", message, details={"field": "name"})
-        # Only what differs from the defaults is kept: the view reads as its query string does.
-        stored = parsed.model_dump(mode="json", exclude_defaults=True)
+        # Only the filters given are kept: the view reads as its query string does.
+        stored = parsed.model_dump(mode="json", exclude_unset=True)
         record = self._store.add(caller.user_id, kind, name, stored, self._clock())
         if record is None:
             raise ServiceError("view_exists", f"Du har redan en vy som heter '{name}'", details={"field": "name"})

@@ -125,6 +125,18 @@ class TaskOut(Out):
         default=None, description="Anroparen har uppgiften som ersättare för denna person (användar-id)"
     )
     on_behalf_of_name: str | None = Field(default=None, description='T.ex. "för Anna A."')
+    colleagues: list[TeamMemberOut] = Field(
+        default_factory=list,
+        description="I listan: uppgiftspartens personer i ärendets team, som uppgiften kan lämnas till",
+    )
+
+
+class TeamMemberOut(Out):
+    party: str
+    user_id: str
+    name: str
+    role: str | None = None
+    added_on: date
 
 
 AccessLevel = Literal["full", "case", "tasks"]

@@ -63,9 +63,11 @@ def task_clauses(where: TaskFilter) -> list[Any]:
 
 
 def task_order(sort: str) -> list[Any]:
-    by_due = [TASKS.c.due.is_(None), TASKS.c.due]
+    """By due day (no day last), then the key: the order of `ix_tasks_open_party_due`, so a party's
+    open tasks are read from it in order; the other sorts sort the rows that match."""
+    by_due = [TASKS.c.due.asc().nulls_last()]
     if sort == "-due":
-        by_due = [TASKS.c.due.is_(None), TASKS.c.due.desc()]
+        by_due = [TASKS.c.due.desc().nulls_last()]
     elif sort == "priority":
         by_due = [case((TASKS.c.priority == "high", 0), else_=1), *by_due]
     elif sort == "follow_up":
