@@ -34,7 +34,7 @@ from engine.service.views import Page, TaskOut
 
 router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
-WHO = {"": "Mina och mina rollers otilldelade", "me": "Bara mina", "unassigned": "Otilldelade i min part",
+WHO = {"": "Mina och de jag kan ta", "me": "Bara mina", "unassigned": "Otilldelade i min part",
        "any": "Alla i min part"}  # fmt: skip
 
 
