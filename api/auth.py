@@ -28,10 +28,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.fields import CONTROL_CHARACTERS
 from api.problems import ApiError
-from engine.service.access import Caller
+from engine.service.access import PERSON_KINDS, Caller
 
 EMBEDDED_ISSUER = "insats-embedded"
 EMBEDDED_AUDIENCE = "insats-api"
@@ -375,6 +376,9 @@ async def get_caller(
             401,
             headers={"WWW-Authenticate": "Bearer"},
         )
+    services = getattr(request.app.state, "services", None)
+    if services is not None and caller.kind in PERSON_KINDS:  # whom they stand in for today (substitutes)
+        caller = await run_in_threadpool(services.substitutes.with_stand_ins, caller)
     request.state.caller = caller
     return caller
 

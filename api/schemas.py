@@ -139,6 +139,81 @@ class ProtectedIdentityCreate(BaseModel):
     note: Text | None = None
 
 
+# --- the case team (issue 14) ------------------------------------------------------------------
+
+UserId = Annotated[Line, Field(min_length=1, max_length=200, examples=["anna.andersson"])]
+PersonName = Annotated[Line, Field(min_length=1, max_length=200, examples=["Anna Andersson"])]
+
+
+class TeamMemberCreate(BaseModel):
+    """Ny i ärendets team för en part (din egen)."""
+
+    model_config = _example(party="kommun", user_id="anna.andersson", name="Anna Andersson", role="samordnare")
+
+    party: Party
+    user_id: UserId
+    name: PersonName
+    role: Ident | None = None
+
+
+class HandOverCreate(BaseModel):
+    """Lämna över ärendet: medlemskapet och de öppna uppgifterna flyttas."""
+
+    model_config = _example(party="kommun", from_user="anna.andersson", to_user="bo.berg", to_name="Bo Berg")
+
+    party: Party
+    from_user: UserId
+    to_user: UserId
+    to_name: PersonName
+
+
+class TaskAssign(BaseModel):
+    model_config = _example(user_id="anna.andersson")
+
+    user_id: UserId
+
+
+class TaskPriority(BaseModel):
+    model_config = _example(priority="high")
+
+    priority: Literal["normal", "high"]
+
+
+class TaskFollowUp(BaseModel):
+    """Påbörja senast; `null` tar bort datumet."""
+
+    model_config = _example(on="2026-12-07")
+
+    on: StrictDate | None = None
+
+
+class ExternalReferenceCreate(BaseModel):
+    """Din parts eget diarienummer för ärendet; `null` tar bort det."""
+
+    model_config = _example(party="fk", reference="FK-2026-004711")
+
+    party: Party
+    reference: Annotated[Line, Field(max_length=100)] | None = None
+
+
+class EmergencyAccessCreate(BaseModel):
+    """Nödåtkomst i 24 timmar: skälet skrivs i åtkomstloggen och granskas i loggkontrollen."""
+
+    model_config = _example(reason="Deltagaren ringer i kris, handläggaren är sjuk")
+
+    reason: Annotated[FreeText, Field(min_length=1, max_length=300)]
+
+
+class SubstituteCreate(BaseModel):
+    """En ersättare i din part under din frånvaro."""
+
+    model_config = _example(substitute_id="bo.berg", starts_on="2026-12-07", ends_on="2026-12-18")
+
+    substitute_id: UserId
+    starts_on: StrictDate
+    ends_on: StrictDate
+
+
 class PersonSearch(BaseModel):
     """Sök på personnummer: bara i en POST-kropp, aldrig i en URL."""
 

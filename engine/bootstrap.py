@@ -25,6 +25,7 @@ from engine.adapters.store.queries import (
     SqlAlchemyReportSource,
 )
 from engine.adapters.store.saved_views_store import SqlAlchemySavedViews
+from engine.adapters.store.substitutes_store import SqlAlchemySubstitutes
 from engine.adapters.store.uow import UnitOfWork
 from engine.service.accounts import AccountService
 from engine.service.audit import AuditService
@@ -42,6 +43,7 @@ from engine.service.overview import OverviewService
 from engine.service.ports import CaseStore, GallringStore
 from engine.service.reports import ReportService
 from engine.service.saved_views import SavedViewService
+from engine.service.substitutes import SubstituteService
 from engine.service.uow import UowFactory
 from engine.settings import Settings
 
@@ -61,6 +63,7 @@ class Services:
     audit: AuditService
     feed: EventFeedService
     accounts: AccountService
+    substitutes: SubstituteService
     overview: OverviewService
     reports: ReportService
     loggkontroll: LoggkontrollService
@@ -111,6 +114,7 @@ def build_services(
         audit=AuditService(SqlAlchemyAccessLog(uow)),
         feed=EventFeedService(SqlAlchemyEventFeed(uow, cache), clock),
         accounts=AccountService(SqlAlchemyAccounts(uow), clock),
+        substitutes=SubstituteService(SqlAlchemySubstitutes(uow), SqlAlchemyAccounts(uow), clock),
         overview=OverviewService(SqlAlchemyCaseCounts(uow)),
         reports=ReportService(SqlAlchemyReportSource(uow), clock),
         loggkontroll=LoggkontrollService(SqlAlchemyAccessLog(uow), clock),

@@ -483,11 +483,11 @@ class FakeCaseUnit:
         return mine[offset : offset + limit], len(mine)
 
     def tasks(self, where: TaskFilter, limit: int, offset: int) -> tuple[list[TaskRecord], int]:
-        """As the store's list query (engine/adapters/store/list_queries.py); no substitutes here."""
+        """As the store's list query (engine/adapters/store/list_queries.py)."""
 
         def matches(t: TaskRecord) -> bool:
-            if where.assignee is not None:
-                mine = t.assignee == where.assignee
+            if where.assignees is not None:
+                mine = t.assignee in where.assignees
             else:
                 mine = t.party == where.party or t.responsible in where.roles or t.escalated_to in where.roles
             return (
@@ -510,8 +510,8 @@ class FakeCaseUnit:
     def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
         def matches(c: StoredCase) -> bool:
             team = c.state.team
-            if where.member is not None:
-                seen = any(m.user_id == where.member for members in team.values() for m in members)
+            if where.members is not None:
+                seen = any(m.user_id in where.members for members in team.values() for m in members)
             else:
                 seen = (
                     c.referred_by == where.party

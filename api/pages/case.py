@@ -12,6 +12,7 @@ from api.pages.web import (
     Csrf,
     PageError,
     PartyMe,
+    case_caller,
     execute_command,
     form_of,
     labels_of,
@@ -36,7 +37,7 @@ router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 @router.get("/arenden/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, me: PartyMe, case_id: str) -> Response:
     svc = services_of(request)
-    caller = me.caller()
+    caller = case_caller(request, me)
     try:
         case = svc.cases.get_case(caller, case_id, purpose="GET /arenden/{case_id}")
     except ServiceError as exc:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.pages import lists
 from api.pages.dates import human_date
-from api.pages.web import PartyMe, phase_labels, render, services_of, today_of
+from api.pages.web import PartyMe, case_caller, phase_labels, render, services_of, today_of
 from api.routing import CheckedRoute
 from engine.core.decide import local_date
 from engine.service.list_filters import CaseQuery
@@ -49,10 +49,11 @@ def cases_page(request: Request, me: PartyMe) -> Response:
     page = lists.page_number(raw.get("page"))
     needle = params.get("sok", "").strip().lower()
     svc = services_of(request).cases
+    who = case_caller(request, me)
     purpose = "GET /arenden"
     items: list[CaseOut]
     if needle:
-        every: Page[CaseOut] = svc.cases(me.caller(), query, limit=lists.SEARCH_LIMIT, page=1, purpose=purpose)
+        every: Page[CaseOut] = svc.cases(who, query, limit=lists.SEARCH_LIMIT, page=1, purpose=purpose)
         hits = [
             c for c in every.items
             if lists.matches(needle, c.person.name if c.person else None, c.id[:8], _reference(c, me.party))
@@ -60,7 +61,7 @@ def cases_page(request: Request, me: PartyMe) -> Response:
         total = len(hits)
         items = hits[(page - 1) * lists.PER_PAGE : page * lists.PER_PAGE]
     else:
-        found: Page[CaseOut] = svc.cases(me.caller(), query, limit=lists.PER_PAGE, page=page, purpose=purpose)
+        found: Page[CaseOut] = svc.cases(who, query, limit=lists.PER_PAGE, page=page, purpose=purpose)
         items, total = list(found.items), found.total
     today = today_of(request)
     rows: list[dict[str, Any]] = []

@@ -16,6 +16,7 @@ from api.pages.web import (
     Csrf,
     PageError,
     PartyMe,
+    case_caller,
     execute_command,
     form_of,
     local_path,
@@ -52,11 +53,12 @@ def _section(request: Request, me: AccountOut, query: TaskQuery, needle: str, pa
     """One list of the page: a page of the service's list or, with a search, the matches among the
     first SEARCH_LIMIT (by the name and the reference the user sees)."""
     svc = services_of(request).cases
+    who = case_caller(request, me)
     purpose = "GET /uppgifter"
     if not needle:
-        found: Page[TaskOut] = svc.tasks(me.caller(), query, limit=lists.PER_PAGE, page=page, purpose=purpose)
+        found: Page[TaskOut] = svc.tasks(who, query, limit=lists.PER_PAGE, page=page, purpose=purpose)
         return list(found.items), found.total
-    every: Page[TaskOut] = svc.tasks(me.caller(), query, limit=lists.SEARCH_LIMIT, page=1, purpose=purpose)
+    every: Page[TaskOut] = svc.tasks(who, query, limit=lists.SEARCH_LIMIT, page=1, purpose=purpose)
     hits = [
         t for t in every.items
         if lists.matches(needle, t.label, t.person.name if t.person else None, t.case_id[:8])

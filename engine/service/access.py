@@ -28,6 +28,14 @@
   (case_views.strip_free_text is the one place that cuts it from views and events).
 - Förbund admin: definitions and aggregates, never a case. Auditor: the access log only.
 - Every read of case data about a participant writes an access_log row in the same transaction.
+- Need-to-know (issue 14): a person (handlaggare, samordnare) sees a case only if they are on its
+  team for their own party, stand in (`substitutes`) for a member of their party's team, hold a
+  party-wide role of their party (`Role.party_wide`, e.g. teamledare), or hold a live emergency
+  grant (nödåtkomst, 24 hours, typed reason, flagged by loggkontroll). Otherwise the case is hidden
+  (404) like any other, but for the party's unassigned open tasks (the party's pool): those the
+  person sees at `tasks` level, so someone can claim one and join the team. All of this only
+  narrows the party-level rules above (consent still has to cover the party); party systems keep
+  party-level access. A person changes only their own party's team and reference.
 """
 
 from __future__ import annotations
@@ -45,6 +53,10 @@ from engine.service.ports import new_access_entry
 PARTY_KINDS = frozenset({"party_system", "handlaggare", "samordnare"})
 CALLER_KINDS = PARTY_KINDS | {"forbund_admin", "auditor", "system"}
 CONSENT_KEEPERS = frozenset({"samordnare", "party_system"})
+PERSON_KINDS = frozenset({"handlaggare", "samordnare"})
+"""People, to whom need-to-know applies (a party system keeps party-level access)."""
+NODATKOMST = "nodatkomst"
+"""The access log's purpose of an emergency access (loggkontroll flags every one)."""
 """The host party's callers who record the person's consent: its samordnare and its party system."""
 
 
@@ -55,6 +67,8 @@ class Caller:
     party: str | None  # af | fk | kommun | region (None for förbund admin / auditor / system)
     roles: tuple[str, ...] = ()
     name: str = ""
+    stands_in_for: tuple[str, ...] = ()
+    """The absent people of the caller's party they are a substitute for today (`substitutes`)."""
 
     @property
     def is_party(self) -> bool:
@@ -72,6 +86,12 @@ class TaskRef(Protocol):
 
     @property
     def escalated_to(self) -> str | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def assignee(self) -> str | None: ...
 
 
 SYSTEM = Caller(user_id="system", kind="system", party=None)
@@ -146,12 +166,64 @@ def sees_task(caller: Caller, task: TaskRef, definition: Definition) -> bool:
     )
 
 
-def case_level(caller: Caller, state: CaseState, definition: Definition, *, identified: bool) -> Level:
+def needs_to_know(caller: Caller) -> bool:
+    return caller.kind in PERSON_KINDS
+
+
+def party_wide(caller: Caller, definition: Definition) -> bool:
+    by_id = definition.role_by_id
+    return any(by_id[r].party_wide for r in party_roles(caller, definition))
+
+
+def emergency_live(caller: Caller, state: CaseState, now: datetime) -> bool:
+    return any(g.user_id == caller.user_id and g.until > now for g in state.emergency)
+
+
+def on_team(caller: Caller, state: CaseState, definition: Definition, now: datetime) -> bool:
+    """Need-to-know: the person is on the case's team for their own party (or stands in for one who
+    is), holds a party-wide role of their party, or has a live emergency grant."""
+    if caller.party is None:
+        return False
+    members = {m.user_id for m in state.team.get(caller.party, ())}
+    if caller.user_id in members or not members.isdisjoint(caller.stands_in_for):
+        return True
+    return party_wide(caller, definition) or emergency_live(caller, state, now)
+
+
+def pooled(caller: Caller, task: TaskRef) -> bool:
+    """An open task of the caller's party nobody has taken: any of the party's people may claim it."""
+    return task.party == caller.party and task.assignee is None and task.status in ("open", "accepted")
+
+
+def knows(caller: Caller, state: CaseState, definition: Definition, now: datetime) -> bool:
+    """Need-to-know passed (or does not apply)."""
+    return not needs_to_know(caller) or on_team(caller, state, definition, now)
+
+
+def visible_tasks(caller: Caller, state: CaseState, definition: Definition, now: datetime) -> list[Any]:
+    """The tasks a caller at `tasks` level sees: its party's (and escalated to its role); a person
+    outside the team only the party's pool."""
+    if knows(caller, state, definition, now):
+        return [t for t in state.tasks.values() if sees_task(caller, t, definition)]
+    return [t for t in state.tasks.values() if pooled(caller, t)]
+
+
+def case_level(
+    caller: Caller, state: CaseState, definition: Definition, *, identified: bool, now: datetime
+) -> Level:
     """How much of a case the caller may see. `identified`: the case has a person row (name/personnummer)."""
     if caller.kind == "system":
         return "case"
     if not caller.is_party:
         return "none"
+    party = party_level(caller, state, definition, identified=identified)
+    if party == "none" or knows(caller, state, definition, now):
+        return party
+    return "tasks" if any(pooled(caller, t) for t in state.tasks.values()) else "none"
+
+
+def party_level(caller: Caller, state: CaseState, definition: Definition, *, identified: bool) -> Level:
+    """The caller's party's level (before need-to-know)."""
     if consent_covers(caller, state):
         return "full" if identified else "case"
     if caller.party == host_party(definition):
@@ -180,7 +252,9 @@ def is_member(caller: Caller, state: CaseState, definition: Definition) -> bool:
     return caller.is_party and (caller.party == host_party(definition) or consent_covers(caller, state))
 
 
-def authorize_command(caller: Caller, state: CaseState, definition: Definition, command: c.Command) -> None:
+def authorize_command(
+    caller: Caller, state: CaseState, definition: Definition, command: c.Command, now: datetime
+) -> None:
     """May the caller send this command? A party that may not see the case at all gets the same
     `not_found` as a read, so a command cannot be used to probe which case ids exist; a party that
     sees the case but may not do this gets `forbidden`."""
@@ -188,7 +262,20 @@ def authorize_command(caller: Caller, state: CaseState, definition: Definition, 
         return
     if not caller.is_party:
         raise forbidden("Förbundet och granskare kan inte ändra enskilda ärenden")
-    require_case_read(caller, case_level(caller, state, definition, identified=False))
+    if isinstance(command, c.GrantEmergencyAccess):
+        authorize_emergency(caller, state, definition)
+        return
+    level = case_level(caller, state, definition, identified=False, now=now)
+    require_case_read(caller, level)
+    if not knows(caller, state, definition, now):
+        # Outside the team a person only claims a task of the party's pool.
+        task = state.tasks.get(command.task_id) if isinstance(command, c.ClaimTask) else None
+        if task is not None and pooled(caller, task):
+            return
+        raise ServiceError("not_found", "Ärendet finns inte")
+    if isinstance(command, TEAM_COMMANDS):
+        authorize_team(caller, state, definition, command)
+        return
     if isinstance(command, c.FireTimer):
         raise forbidden("Timrar löses ut av systemet")
     if isinstance(command, c.Refer):
@@ -209,6 +296,36 @@ def authorize_command(caller: Caller, state: CaseState, definition: Definition, 
         raise forbidden("Uppgiften tillhör en annan part")
     if not is_member(caller, state, definition):
         raise forbidden("Bara värdparten och parter som samtycket omfattar kan ändra ärendet")
+
+
+TASK_TEAM_COMMANDS = (c.ClaimTask, c.UnclaimTask, c.AssignTask, c.SetTaskPriority, c.SetTaskFollowUp)
+PARTY_TEAM_COMMANDS = (c.AddTeamMember, c.RemoveTeamMember, c.HandOver, c.SetExternalReference)
+TEAM_COMMANDS = TASK_TEAM_COMMANDS + PARTY_TEAM_COMMANDS
+
+
+def authorize_team(caller: Caller, state: CaseState, definition: Definition, command: c.Command) -> None:
+    """The team is each party's own: a caller changes its own party's team, reference and task
+    assignments only (a person on the team, with a party-wide role, or standing in for a member)."""
+    if isinstance(command, TASK_TEAM_COMMANDS):
+        task = state.tasks.get(command.task_id)
+        if task is None:
+            return  # the engine says unknown_task
+        if not owns_task(caller, task, definition):
+            raise forbidden("Uppgiften tillhör en annan part")
+        return
+    party = getattr(command, "party", None)
+    if party != caller.party:
+        raise forbidden("Du kan bara ändra din egen parts team och diarienummer")
+
+
+def authorize_emergency(caller: Caller, state: CaseState, definition: Definition) -> None:
+    """Nödåtkomst: a person of a party that may see the case (before need-to-know)."""
+    if not needs_to_know(caller):
+        raise forbidden("Nödåtkomst gäller personal; partens system har redan åtkomst")
+    level = party_level(caller, state, definition, identified=False)
+    require_case_read(caller, level)
+    if level == "tasks":
+        raise forbidden("Samtycket omfattar inte din part: nödåtkomst ger inte mer än partens åtkomst")
 
 
 def authorize_consent(

@@ -145,19 +145,22 @@ class CaseCommands:
             raise ServiceError("not_found", "Ärendet finns inte")
         d = self._defs.get(unit, row.definition_id, row.definition_version)
         state = row.state
-        access.authorize_command(caller, state, d, command)
+        now = self._clock()
+        access.authorize_command(caller, state, d, command, now)
         # Only after access is settled: a 412 carries the current version, which a party that may
         # not see the case must not learn (nor that the case exists).
         if expected_version is not None and expected_version != row.version:
             raise version_conflict(case_id, expected_version, row.version)
-        now = self._clock()
-        result = decide(d, state, dataclasses.replace(command, actor=caller.user_id), now)
+        result = decide(d, state, _as_caller(command, caller), now)
         if isinstance(result, Rejected):
             raise ServiceError.from_rejection(result)
         change = changed(row, result, now, caller.user_id)
         out, logged = case_out(caller, change.after, result.state, d, now, after_command=True)
         if logged:
-            entry = new_access_entry(caller, now, resource="case", purpose=type(command).__name__, case_id=case_id,
+            purpose = type(command).__name__
+            if isinstance(command, c.GrantEmergencyAccess):
+                purpose = f"{access.NODATKOMST}: {command.reason.strip()}"[:300]
+            entry = new_access_entry(caller, now, resource="case", purpose=purpose, case_id=case_id,
                                      person_id=change.after.person_id)  # fmt: skip
             change = dataclasses.replace(change, access_log=[entry])
         return out, change
@@ -178,7 +181,12 @@ class CaseCommands:
                 )
             facts[d.rehabiliteringskedjan.fact] = r.sick_period_start
         anonymous = r.anonymous or r.protected_identity
-        cmd = c.Refer(case_id=case_id, referred_by=party, anonymous=anonymous, facts=facts, actor=caller.user_id)
+        person_referrer = access.needs_to_know(caller)  # a person joins the team; a party system does not
+        cmd = c.Refer(
+            case_id=case_id, referred_by=party, anonymous=anonymous, facts=facts, actor=caller.user_id,
+            referrer_name=(caller.name or caller.user_id) if person_referrer else None,
+            referrer_role=next(iter(sorted(access.party_roles(caller, d))), None) if person_referrer else None,
+        )  # fmt: skip
         result = decide(d, None, cmd, now)
         if isinstance(result, Rejected):
             raise ServiceError.from_rejection(result)
@@ -236,6 +244,17 @@ class CaseCommands:
             unit.log_access([new_access_entry(caller, now, resource="case", purpose="idempotent_replay",
                                               case_id=row.id, person_id=row.person_id)])  # fmt: skip
         return out
+
+
+def _as_caller(command: c.Command, caller: Caller) -> c.Command:
+    """The command as the caller sends it: their id as actor; a claim and an emergency access carry
+    the caller's own party (and a claim their name, for joining the team)."""
+    if isinstance(command, c.ClaimTask):
+        name = caller.name or caller.user_id
+        return dataclasses.replace(command, actor=caller.user_id, party=caller.party, name=name)
+    if isinstance(command, c.GrantEmergencyAccess):
+        return dataclasses.replace(command, actor=caller.user_id, party=caller.party)
+    return dataclasses.replace(command, actor=caller.user_id)
 
 
 def _validate_referral(r: ReferralIn, today: date) -> PersonId | None:

@@ -60,8 +60,8 @@ def task_filter(caller: Caller, party: str, query: TaskQuery, today: date) -> Ta
         party, caller.roles, statuses, due_before=due_before, due_from=due_from, due_to=due_to,
         case_id=query.case, phase=query.phase, priority=query.priority, sort=query.sort,
     )  # fmt: skip
-    if query.assignee == "me":
-        return replace(base, assignee=caller.user_id, covering_on=today)
+    if query.assignee == "me":  # and the tasks of whom I stand in for today (substitutes)
+        return replace(base, assignees=(caller.user_id, *caller.stands_in_for))
     if query.assignee == "unassigned":
         return replace(base, unassigned=True)
     if query.assignee == "roles":
@@ -69,11 +69,10 @@ def task_filter(caller: Caller, party: str, query: TaskQuery, today: date) -> Ta
     return base
 
 
-def _on_behalf_of(caller: Caller, query: TaskQuery, t: TaskRecord) -> tuple[str, str] | None:
-    """In "my" tasks, one assigned to someone else is theirs while I substitute for them."""
-    if query.assignee != "me" or t.assignee is None or t.assignee == caller.user_id:
-        return None
-    return t.assignee, t.assignee_name or t.assignee
+def _shows(caller: Caller, t: TaskRecord, state: CaseState, d: Definition, now: datetime) -> bool:
+    """The task is the caller's to see: its party's or escalated to its role; and, need-to-know,
+    the caller is on the case's team, or the task is in the party's pool (unassigned, open)."""
+    return access.sees_task(caller, t, d) and (access.knows(caller, state, d, now) or access.pooled(caller, t))
 
 
 def _colleagues(state: CaseState, party: str) -> list[TeamMemberOut]:
@@ -106,7 +105,7 @@ class CaseLists:
             rows = unit.load_many(list(dict.fromkeys(t.case_id for t in tasks)))
             for case_id, row in rows.items():
                 d = definitions[case_id] = self._defs.get(unit, row.definition_id, row.definition_version)
-                level = access.case_level(caller, row.state, d, identified=row.person_id is not None)
+                level = access.case_level(caller, row.state, d, identified=row.person_id is not None, now=now)
                 if level == "none":
                     continue
                 persons[case_id] = None
@@ -114,11 +113,13 @@ class CaseLists:
                     persons[case_id] = person_out(row.person)
                     logged.append(self._entry(caller, row, "inbox", purpose, now))
             # A role counts only within the caller's party (the store matched role names only).
-            mine = [t for t in tasks if t.case_id in persons and access.sees_task(caller, t, definitions[t.case_id])]
+            # Need-to-know: a person outside a case's team sees only its party's pool.
+            mine = [t for t in tasks if t.case_id in persons and _shows(caller, t, rows[t.case_id].state,
+                                                                         definitions[t.case_id], now)]  # fmt: skip
             total -= len(tasks) - len(mine)
             unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
             items = [
-                task_out(t, today, persons.get(t.case_id), _on_behalf_of(caller, query, t)).model_copy(
+                task_out(t, today, persons.get(t.case_id), caller).model_copy(
                     update={"colleagues": _colleagues(rows[t.case_id].state, t.party) if t.party == party else []}
                 )
                 for t in mine
@@ -136,8 +137,7 @@ class CaseLists:
         today = local_date(now)
         where = CaseFilter(
             party,
-            member=caller.user_id if query.scope == "mine" else None,
-            covering_on=today,
+            members=(caller.user_id, *caller.stands_in_for) if query.scope == "mine" else None,
             statuses=_CASE_STATUSES[query.status],
             phase=query.phase,
             overdue_on=today if query.overdue else None,
@@ -149,7 +149,7 @@ class CaseLists:
             logged: list[AccessEntry] = []
             for row in rows:
                 d = self._defs.get(unit, row.definition_id, row.definition_version)
-                if access.case_level(caller, row.state, d, identified=row.person_id is not None) == "none":
+                if access.case_level(caller, row.state, d, identified=row.person_id is not None, now=now) == "none":
                     total -= 1  # a GET would answer 404: the list does not show it either
                     continue
                 out, log = case_out(caller, row, row.state, d, now)

@@ -37,7 +37,7 @@ class CaseQueries:
         with self._store.unit() as unit:
             row = _found(unit.load(case_id))
             d = self._defs.get(unit, row.definition_id, row.definition_version)
-            level = access.case_level(caller, row.state, d, identified=row.person_id is not None)
+            level = access.case_level(caller, row.state, d, identified=row.person_id is not None, now=self._clock())
             access.require_case_data(caller, level)
             events, total = unit.events(case_id, limit, (page - 1) * limit)
             unit.log_access([self._entry(caller, row, "timeline", purpose)])
@@ -55,7 +55,7 @@ class CaseQueries:
             if person is not None:
                 for row in unit.cases_of_person(person.id):
                     d = self._defs.get(unit, row.definition_id, row.definition_version)
-                    if access.case_level(caller, row.state, d, identified=True) != "full":
+                    if access.case_level(caller, row.state, d, identified=True, now=self._clock()) != "full":
                         continue  # do not reveal a case the consent does not cover
                     out.append(self._out(unit, caller, row, resource="search", purpose=purpose))
             unit.commit()

@@ -12,7 +12,7 @@ from engine.core.state import OPEN_STATUSES, CaseState, TaskState
 from engine.service import access
 from engine.service.access import Caller
 from engine.service.ports import PersonRecord, StoredCase
-from engine.service.views import CaseOut, ConsentOut, EventOut, PersonOut, TaskOut
+from engine.service.views import CaseOut, ConsentOut, EventOut, PersonOut, TaskOut, TeamMemberOut
 
 
 class EventLike(Protocol):
@@ -41,6 +41,18 @@ class EventLike(Protocol):
 class TaskLike(Protocol):
     @property
     def case_id(self) -> str: ...
+
+    @property
+    def assignee(self) -> str | None: ...
+
+    @property
+    def assignee_name(self) -> str | None: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def follow_up(self) -> date | None: ...
 
     @property
     def task_id(self) -> str: ...
@@ -80,18 +92,6 @@ class TaskLike(Protocol):
 
     @property
     def closed_on(self) -> date | None: ...
-
-    @property
-    def assignee(self) -> str | None: ...
-
-    @property
-    def assignee_name(self) -> str | None: ...
-
-    @property
-    def priority(self) -> str: ...
-
-    @property
-    def follow_up(self) -> date | None: ...
 
 
 FREE_TEXT = frozenset({"note", "reason", "text", "comment", "value", "channel"})
@@ -145,7 +145,7 @@ def case_out(
     """The case as `caller` may see it, and whether that read must be in the access log. `person`
     is asked for the person only when the caller may see them (full access, identity not protected);
     by default the person loaded with the case."""
-    level = access.case_level(caller, state, d, identified=row.person_id is not None)
+    level = access.case_level(caller, state, d, identified=row.person_id is not None, now=now)
     if after_command and level == "none" and caller.is_party:
         # The command was allowed, but took away the caller's own view (e.g. a party withdrew
         # the consent covering it): the receipt is the case reference, version and own tasks.
@@ -153,14 +153,16 @@ def case_out(
     access.require_case_read(caller, level)
     today = local_date(now)
     if level == "tasks":
-        own = [t for t in state.tasks.values() if access.sees_task(caller, t, d)]
+        own = access.visible_tasks(caller, state, d, now)
         out = CaseOut(
             id=row.id,
             access="tasks",
             version=row.version,
             definition_id=row.definition_id,
             definition_version=row.definition_version,
-            tasks=[task_state_out(row.id, t, today) for t in own],
+            tasks=[task_state_out(row.id, t, today, caller) for t in own],
+            team=team_out(state, caller.party),
+            external_references={p: r for p, r in state.external_refs.items() if p == caller.party},
         )
         return out, False
     consent = state.consent
@@ -194,7 +196,11 @@ def case_out(
             active=consent.active,
         ),
         facts=jsonable(state.facts),
-        tasks=[task_state_out(row.id, t, today) for t in state.tasks.values()],
+        tasks=[task_state_out(row.id, t, today, caller) for t in state.tasks.values()],
+        team=team_out(state, None),
+        external_references={
+            p: r for p, r in state.external_refs.items() if level == "full" or p == caller.party
+        },
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -224,10 +230,30 @@ def event_at(e: EventOut, level: access.Level, d: Definition) -> EventOut:
     return stripped
 
 
-def task_out(
-    r: TaskLike, today: date, person: PersonOut | None, on_behalf_of: tuple[str, str] | None = None
-) -> TaskOut:
-    """`on_behalf_of`: (user id, name) of the absent person whose task the caller has as substitute."""
+def team_out(state: CaseState, party: str | None) -> list[TeamMemberOut]:
+    """The case's team (of one party only when `party` is given)."""
+    return [
+        TeamMemberOut(party=p, user_id=m.user_id, name=m.name, role=m.role, added_on=m.added_on)
+        for p, members in state.team.items()
+        if party is None or p == party
+        for m in members
+    ]
+
+
+def _team_fields(r: TaskLike | TaskState, caller: Caller | None) -> dict[str, Any]:
+    """Assignee, priority and follow-up; `on_behalf_of` when the caller stands in for the assignee."""
+    stand_in = caller is not None and r.assignee is not None and r.assignee in caller.stands_in_for
+    return {
+        "assignee": r.assignee,
+        "assignee_name": r.assignee_name,
+        "priority": r.priority,
+        "follow_up": r.follow_up,
+        "on_behalf_of": r.assignee if stand_in else None,
+        "on_behalf_of_name": r.assignee_name if stand_in else None,
+    }
+
+
+def task_out(r: TaskLike, today: date, person: PersonOut | None, caller: Caller | None = None) -> TaskOut:
     is_open = r.status in OPEN_STATUSES
     return TaskOut(
         case_id=r.case_id,
@@ -246,16 +272,11 @@ def task_out(
         closed_on=r.closed_on,
         overdue=is_open and r.due is not None and r.due < today,
         person=person,
-        assignee=r.assignee,
-        assignee_name=r.assignee_name,
-        priority=r.priority,
-        follow_up=r.follow_up,
-        on_behalf_of=on_behalf_of[0] if on_behalf_of else None,
-        on_behalf_of_name=on_behalf_of[1] if on_behalf_of else None,
+        **_team_fields(r, caller),
     )
 
 
-def task_state_out(case_id: str, t: TaskState, today: date) -> TaskOut:
+def task_state_out(case_id: str, t: TaskState, today: date, caller: Caller | None = None) -> TaskOut:
     return TaskOut(
         case_id=case_id,
         task_id=t.id,
@@ -272,8 +293,5 @@ def task_state_out(case_id: str, t: TaskState, today: date) -> TaskOut:
         created_on=t.created_on,
         closed_on=t.closed_on,
         overdue=t.is_open and t.due is not None and t.due < today,
-        assignee=t.assignee,
-        assignee_name=t.assignee_name,
-        priority=t.priority,
-        follow_up=t.follow_up,
+        **_team_fields(t, caller),
     )

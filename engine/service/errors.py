@@ -27,6 +27,9 @@ INVALID_INPUT_CODES = frozenset(
         "consent_scope_empty",
         "consent_form_required",
         "invalid_value",
+        "unknown_role",
+        "unknown_priority",
+        "name_required",
     }
 )
 """Engine rejections that mean the request itself is malformed (422), not a rule violation (409)."""
@@ -46,6 +49,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "definition_exists": 409,
     "definition_not_published": 409,
     "migration_invalid": 422,
+    "substitute_unknown": 422,
+    "substitute_period_invalid": 422,
     **dict.fromkeys(INVALID_INPUT_CODES, 422),
 }
 

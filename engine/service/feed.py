@@ -56,11 +56,12 @@ class EventFeedService:
                     if r.case_id not in levels:
                         case = tx.case(r.case_id)
                         level = access.case_level(
-                            caller, case.state, case.definition, identified=case.person_id is not None
+                            caller, case.state, case.definition, identified=case.person_id is not None, now=now
                         )
                         levels[r.case_id] = (level, case)
                     level, case = levels[r.case_id]
-                    visible = level in ("full", "case") or (level == "tasks" and _about_own_task(caller, case, r.data))
+                    own = level == "tasks" and _about_own_task(caller, case, r.data, now)
+                    visible = level in ("full", "case") or own
                     next_cursor = r.id
                     if visible:
                         out.append(event_at(r, level, case.definition))
@@ -85,9 +86,9 @@ def cursor_invalid(cursor: int) -> ServiceError:
     )
 
 
-def _about_own_task(caller: Caller, case: FeedCase, data: dict[str, object]) -> bool:
+def _about_own_task(caller: Caller, case: FeedCase, data: dict[str, object], now: datetime) -> bool:
     task_id = data.get("task")
     if not isinstance(task_id, str):
         return False
     task = case.state.tasks.get(task_id)
-    return task is not None and access.sees_task(caller, task, case.definition)
+    return task is not None and task in access.visible_tasks(caller, case.state, case.definition, now)

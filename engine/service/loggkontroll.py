@@ -7,7 +7,9 @@ flagged as unusual, which should always be looked at:
 - `outside_task`: a party read a person's case on a day when that party had no open task in the
   case (a task that was created on or before the day and not closed before it);
 - `night`: the read happened at night, Swedish time (default 22:00–06:00);
-- `bulk`: the same user read more than `bulk_persons` different persons within `bulk_minutes`.
+- `bulk`: the same user read more than `bulk_persons` different persons within `bulk_minutes`;
+- `emergency`: an emergency access (nödåtkomst: purpose `nodatkomst: <reason>`), and every read of
+  that case by that user during the 24 hours the grant lasts.
 
 Only the access log and the tasks projection are read; the sample names users and case ids, never
 the participants.
@@ -24,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from engine.core.decide import TZ, local_date
-from engine.service.access import Caller, require_auditor
+from engine.service.access import NODATKOMST, Caller, require_auditor
 from engine.service.errors import ServiceError
 from engine.service.query_ports import AccessLogReader, AccessLogRecord
 from engine.service.reports import Period
@@ -118,6 +120,7 @@ class LoggkontrollService:
             if _is_night(r.at, night_span):
                 flags[r.id].append("night")
         self._flag_bulk(rows, flags, bulk_persons, timedelta(minutes=bulk_minutes))
+        self._flag_emergency(rows, flags)
         entries = [
             LogEntry(
                 id=r.id,
@@ -148,6 +151,13 @@ class LoggkontrollService:
             flagged=[e for e in entries if e.flags],
             flag_counts=dict(sorted(counts.items())),
         )
+
+    @staticmethod
+    def _flag_emergency(rows: list[AccessLogRecord], flags: dict[int, list[str]]) -> None:
+        grants = [(r.user_id, r.case_id, r.at) for r in rows if r.purpose.startswith(NODATKOMST)]
+        for r in rows:
+            if any(u == r.user_id and c == r.case_id and at <= r.at <= at + timedelta(hours=24) for u, c, at in grants):
+                flags[r.id].append("emergency")
 
     @staticmethod
     def _flag_bulk(rows: list[AccessLogRecord], flags: dict[int, list[str]], limit: int, window: timedelta) -> None:

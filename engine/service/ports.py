@@ -160,9 +160,9 @@ class TaskRecord:
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
     """The rows of `CaseUnit.tasks`: the party's tasks or its roles' (`roles`), narrowed by the rest.
-    `assignee`: assigned to this user or to one they substitute for on `covering_on`; `unassigned`:
-    to nobody; `responsible`: the responsible role is one of these. Dates are inclusive except
-    `due_before` (strictly before)."""
+    `assignees`: assigned to one of these people (the caller and whom they stand in for);
+    `unassigned`: to nobody; `responsible`: the responsible role is one of these. Dates are
+    inclusive except `due_before` (strictly before)."""
 
     party: str
     roles: tuple[str, ...]
@@ -170,8 +170,7 @@ class TaskFilter:
     due_before: date | None = None
     due_from: date | None = None
     due_to: date | None = None
-    assignee: str | None = None
-    covering_on: date | None = None
+    assignees: tuple[str, ...] | None = None
     unassigned: bool = False
     responsible: tuple[str, ...] | None = None
     case_id: str | None = None
@@ -183,13 +182,12 @@ class TaskFilter:
 
 @dataclass(frozen=True, slots=True)
 class CaseFilter:
-    """The rows of `CaseUnit.cases`. `member`: the case's team has this user, or one they
-    substitute for on `covering_on` (scope mine); else the cases of `party`: a task of it, a member
+    """The rows of `CaseUnit.cases`. `members`: the case's team has one of these people (scope mine:
+    the caller and whom they stand in for); else the cases of `party`: a task of it, a member
     of it, or referred by it. `overdue_on`: has an open task due before that day."""
 
     party: str
-    member: str | None = None
-    covering_on: date | None = None
+    members: tuple[str, ...] | None = None
     statuses: tuple[str, ...] | None = None
     phase: str | None = None
     overdue_on: date | None = None

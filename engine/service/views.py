@@ -117,9 +117,9 @@ class TaskOut(Out):
     closed_on: date | None = None
     overdue: bool = False
     person: PersonOut | None = Field(default=None, description="Bara när samtycket omfattar anroparens part")
-    assignee: str | None = Field(default=None, description="Tilldelad person (användar-id); null: ingen")
+    assignee: str | None = Field(default=None, description="Handläggaren (användar-id) som har uppgiften")
     assignee_name: str | None = None
-    priority: str = Field(default="normal", description="normal | high")
+    priority: Literal["normal", "high"] = "normal"
     follow_up: date | None = Field(default=None, description="Påbörja senast")
     on_behalf_of: str | None = Field(
         default=None, description="Anroparen har uppgiften som ersättare för denna person (användar-id)"
@@ -193,6 +193,13 @@ class CaseOut(Out):
     consent: ConsentOut | None = None
     facts: dict[str, Any] = Field(default_factory=dict)
     tasks: list[TaskOut] = Field(default_factory=list)
+    team: list[TeamMemberOut] = Field(
+        default_factory=list, description="Ärendets team per part (på nivå tasks bara den egna partens)"
+    )
+    external_references: dict[str, str] = Field(
+        default_factory=dict,
+        description="Parternas egna diarienummer: alla på nivå full, annars bara den egna partens",
+    )
     created_at: UtcDateTime | None = None
     updated_at: UtcDateTime | None = None
 

@@ -90,7 +90,29 @@ class Api:
     def refer(self, who: str = "sara.samordnare@kommun", **body: Any) -> dict[str, Any]:
         r = self.post("/cases", who, body)
         assert r.status_code == 201, r.text
-        return r.json()  # type: ignore[no-any-return]
+        case: dict[str, Any] = r.json()
+        return self.staff(case, who) if self.staff_cases else case
+
+    staff_cases: bool = True
+    """Put the demo people on each new case's team (need-to-know, issue 14)."""
+
+    def staff(self, case: dict[str, Any], who: str = "sara.samordnare@kommun") -> dict[str, Any]:
+        """The demo people of each party (`ACTOR`) join the case's team, each added by their party's
+        system where that party may see the case; the case as `who` sees it afterwards."""
+        changed = False
+        for party, person in self.ACTOR.items():
+            if any(m["user_id"] == person for m in case.get("team", [])) or person == who:
+                continue
+            r = self.client.post(
+                f"/api/v1/cases/{case['id']}/team",
+                headers=self.h(f"{party}-system", **{"If-Match": "*"}),
+                json={"party": party, "user_id": person, "name": person.split("@")[0].title()},
+            )
+            changed |= r.status_code == 200
+        if not changed or who is None:
+            return case
+        r = self.get(f"/cases/{case['id']}", who)
+        return r.json() if r.status_code == 200 else case  # type: ignore[no-any-return]
 
     def cmd(
         self, case: dict[str, Any], path: str, body: Any = None, who: str = "sara.samordnare@kommun", expect: int = 200
@@ -112,7 +134,8 @@ class Api:
 
         body.setdefault("personnummer", new_personnummer())
         case = self.refer(**body)
-        return self.cmd(case, "/consents", {"parties": list(consent), "given_on": self.clock.today.isoformat()})
+        case = self.cmd(case, "/consents", {"parties": list(consent), "given_on": self.clock.today.isoformat()})
+        return self.staff(case) if self.staff_cases else case
 
     def fresh(self, case: dict[str, Any], who: str = "sara.samordnare@kommun") -> dict[str, Any]:
         r = self.get(f"/cases/{case['id']}", who)
@@ -156,6 +179,7 @@ class Api:
         ]
         if consent and case["consent"] is None:
             case = self.cmd(case, "/consents", {"parties": list(consent), "given_on": today})
+            case = self.staff(case) if self.staff_cases else case
         for phase, facts in steps:
             if case["phase"] == target:
                 break

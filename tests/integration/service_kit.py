@@ -37,8 +37,27 @@ def named_referral(pnr: str = PNR_ANNA, name: str = "Anna Andersson", **kw: Any)
     return ReferralIn(personnummer=pnr, name=name, **kw)
 
 
+STAFF = (SAMORDNARE, KOMMUN_HANDLAGGARE, AF_HANDLAGGARE)
+"""The people of the kit's cases: `refer_named` puts them on the team (need-to-know, issue 14)."""
+OUTSIDER = Caller("olle.utanfor@kommun", "handlaggare", "kommun")
+"""A handläggare of the host party who is on no case's team."""
+
+
+def on_team(svc: Services, case_id: str, *people: Caller) -> CaseOut:
+    """Put people on the case's team (as the system: the kit's shortcut, not a rule)."""
+    _, state = load_state(svc, case_id)
+    for p in people:
+        assert p.party is not None
+        if state.member(p.party, p.user_id) is None:
+            run(svc, SYSTEM, case_id, c.AddTeamMember(p.party, p.user_id, p.name or p.user_id))
+    return svc.cases.get_case(SYSTEM, case_id)
+
+
 def refer_named(svc: Services, caller: Caller = AF_HANDLAGGARE, **kw: Any) -> CaseOut:
-    return svc.cases.refer(caller, named_referral(**kw))
+    case = svc.cases.refer(caller, named_referral(**kw))
+    others = [p for p in STAFF if p.user_id != caller.user_id]
+    on_team(svc, case.id, *others)
+    return svc.cases.get_case(caller, case.id) if caller.kind != "system" else case
 
 
 def run(svc: Services, caller: Caller, case_id: str, cmd: c.Command) -> CaseOut:
@@ -46,7 +65,9 @@ def run(svc: Services, caller: Caller, case_id: str, cmd: c.Command) -> CaseOut:
 
 
 def with_consent(svc: Services, case_id: str, parties: tuple[str, ...] = ("af", "fk", "kommun", "region")) -> CaseOut:
-    """Referral acknowledged, consent recorded for `parties`, now in phase samtycke."""
+    """Referral acknowledged, consent recorded for `parties`, now in phase samtycke (by the
+    samordnare, whom this puts on the team)."""
+    on_team(svc, case_id, SAMORDNARE)
     run(svc, SAMORDNARE, case_id, c.CompleteTask("bekrafta_remiss"))
     run(svc, SAMORDNARE, case_id, c.StartPhase("samtycke"))
     today = svc.clock().date()

@@ -24,6 +24,7 @@ from tests.integration.service_kit import (
     REGION,
     SAMORDNARE,
     named_referral,
+    on_team,
     run,
     with_consent,
 )
@@ -162,6 +163,7 @@ def test_task_commands_belong_to_the_responsible_party(services: Services) -> No
         services.cases.execute(FK, case.id, c.RecordContact(), expected_version=case.version + 7)
     assert (err.value.code, err.value.status) == ("not_found", 404)
     assert "version" not in str(err.value.details)
+    on_team(services, case.id, SAMORDNARE)
     with pytest.raises(ServiceError) as err:
         services.cases.execute(SAMORDNARE, case.id, c.FireTimer("task:bekrafta_remiss:due"), expected_version=None)
     assert err.value.code == "forbidden"

@@ -30,12 +30,23 @@ def forged(api: Api) -> str:
     return FORGED_REGION
 
 
+def join(api: Api, case: dict[str, Any], who: str, party: str) -> None:
+    """`who` joins the case's team for `party` (added by the party's system), so what the matrix
+    checks is the party-level rule (consent, roles), not need-to-know."""
+    r = api.post(f"/cases/{case['id']}/team", f"{party}-system", {"party": party, "user_id": who, "name": who},
+                 headers={"If-Match": "*"})  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
 def named(api: Api, consent: tuple[str, ...] | None = None) -> tuple[dict[str, Any], str, str]:
     pnr = new_personnummer()
     name = f"Namn {pnr[-4:]}"
     case = api.refer(personnummer=pnr, name=name)
     if consent is not None:
         case = api.to(case, "samtycke", consent=consent)
+        if "region" in consent:
+            join(api, case, FORGED_REGION, "region")
+        case = api.fresh(case)
     return case, pnr, name
 
 
@@ -127,6 +138,7 @@ def with_free_text(api: Api) -> tuple[dict[str, Any], str, str]:
     case = api.cmd(case, "/tasks/bekrafta_remiss/complete", {"note": f"{SECRET}-not {name}"})
     case = api.cmd(case, "/phase", {"phase": "samtycke"})
     case = api.cmd(case, "/consents", {"parties": ["af", "fk"], "given_on": api.clock.today.isoformat()})
+    case = api.staff(case)
     task = next(t for t in case["tasks"] if t["status"] == "open")
     case = api.cmd(case, f"/tasks/{task['task_id']}/comments", {"text": f"{SECRET}-kommentar"}, who=ANNA)
     case = api.cmd(case, "/consents/withdraw", {"parties": ["fk"], "reason": f"{SECRET}-orsak"}, who=FRED)
@@ -193,6 +205,7 @@ def fire_due(api: Api, case_id: str) -> None:
 def escalated(api: Api) -> dict[str, Any]:
     pnr = new_personnummer()
     case = api.to(api.refer(personnummer=pnr, name="Eskalerad"), "arbetstraning")
+    join(api, case, FORGED_REGION, "region")
     api.clock.advance(days=25)
     fire_due(api, case["id"])
     case = api.fresh(case)

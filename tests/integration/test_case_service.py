@@ -24,6 +24,7 @@ from tests.integration.service_kit import (
     expected_decision,
     load_state,
     named_referral,
+    on_team,
     rows,
 )
 
@@ -81,6 +82,7 @@ def test_full_finsam_case_through_the_service(services: Services, clock: FakeClo
     assert outbox_kinds(svc, cid) >= {"TaskCreated"}
 
     clock.advance(days=1)
+    on_team(svc, cid, SAMORDNARE)
     step(svc, SAMORDNARE, cid, c.CompleteTask("bekrafta_remiss"))
     step(svc, SAMORDNARE, cid, c.StartPhase("samtycke"))
     out = step(svc, SAMORDNARE, cid, c.RecordConsent(("af", "fk", "kommun", "region"), given_on=clock().date()))
@@ -174,6 +176,7 @@ def test_samordningsnummer_is_accepted(services: Services) -> None:
 
 def test_engine_rejection_is_a_service_error_with_the_engine_code(services: Services) -> None:
     case = services.cases.refer(AF_HANDLAGGARE, named_referral())
+    on_team(services, case.id, SAMORDNARE)
     with pytest.raises(ServiceError) as err:
         services.cases.execute(SAMORDNARE, case.id, c.StartPhase("beslut"), expected_version=None)
     assert (err.value.code, err.value.status) == ("transition_not_allowed", 409)
@@ -184,4 +187,4 @@ def test_engine_rejection_is_a_service_error_with_the_engine_code(services: Serv
         services.cases.execute(SAMORDNARE, "saknas", c.RecordContact(), expected_version=None)
     assert err.value.status == 404
     row, _ = load_state(services, case.id)
-    assert row.version == 1  # nothing written by a rejected command
+    assert row.version == 2  # nothing written by a rejected command (1: referral, 2: on the team)

@@ -28,6 +28,7 @@ from tests.integration.service_kit import (
     REGION,
     SAMORDNARE,
     named_referral,
+    on_team,
     run,
     with_consent,
 )
@@ -75,6 +76,7 @@ def test_roles_of_another_party_give_a_forged_token_nothing(services: Services) 
 def test_only_the_host_party_records_or_replaces_the_consent(services: Services, caller: Caller, allowed: bool) -> None:
     case = services.cases.refer(SAMORDNARE, named_referral())
     with_consent(services, case.id, ("af", "fk", "kommun", "region"))
+    on_team(services, case.id, KOMMUN_HANDLAGGARE, AF_HANDLAGGARE, FORGED_REGION)  # so the answer is about consent
     today = services.clock().date()
     replace = c.RecordConsent(("af", "region"), given_on=today)
     if not allowed:
@@ -96,6 +98,7 @@ def test_only_the_host_party_records_or_replaces_the_consent(services: Services,
 def test_a_covered_party_withdraws_consent_only_for_itself(services: Services) -> None:
     case = services.cases.refer(SAMORDNARE, named_referral())
     with_consent(services, case.id, ("af", "fk", "kommun", "region"))
+    on_team(services, case.id, KOMMUN_HANDLAGGARE, FORGED_REGION)
     assert code_of(lambda: run(services, AF, case.id, c.WithdrawConsent(("fk",)))) == "forbidden"
     assert code_of(lambda: run(services, AF, case.id, c.WithdrawConsent(("af", "fk")))) == "forbidden"
     assert code_of(lambda: run(services, AF, case.id, c.WithdrawConsent())) == "forbidden"

@@ -13,7 +13,10 @@ from engine.service.views import ReferralIn
 from tests.fakes import FakeCaseStore, FakeClock, FakeDefinitionRows, FakeIds
 from tests.unit.casekit import FINSAM_PATH, finsam
 
-SAMORDNARE = Caller("sara.samordnare@kommun", "samordnare", "kommun", ("samordnare", "samverkansteam", "handledare"))
+SAMORDNARE = Caller(
+    "sara.samordnare@kommun", "samordnare", "kommun", ("samordnare", "teamledare", "samverkansteam", "handledare")
+)
+"""Also teamledare (party-wide in FINSAM): sees every case of kommun without joining its team."""
 AF = Caller("anna.handlaggare@af", "handlaggare", "af")
 REFERRAL = ReferralIn(personnummer="198505052384", name="Anna Andersson")
 

@@ -7,35 +7,21 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, String, Table, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Connection, Table, and_, case, exists, func, or_, select
 
-from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow, SubstituteRow
+from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow
 from engine.adapters.store.writer import CASES, TASKS
 from engine.core.state import OPEN_STATUSES
 from engine.service.ports import CaseFilter, TaskFilter
 
 MEMBERS = cast(Table, CaseMemberRow.__table__)
 REFS = cast(Table, CaseRefRow.__table__)
-SUBSTITUTES = cast(Table, SubstituteRow.__table__)
 _OPEN = tuple(sorted(OPEN_STATUSES))
 
 
-def _user_in(column: Any, user_id: str, covering_on: Any) -> Any:
-    """The user, or anyone they substitute for on that day: `IN (SELECT me UNION ALL SELECT the
-    absent)`, which PostgreSQL answers by the column's index (an `= me OR IN (...)` it would scan)."""
-    if covering_on is None:
-        return column == user_id
-    absent = select(SUBSTITUTES.c.user_id).where(
-        SUBSTITUTES.c.substitute_id == user_id,
-        SUBSTITUTES.c.starts_on <= covering_on,
-        SUBSTITUTES.c.ends_on >= covering_on,
-    )
-    return column.in_(select(literal(user_id, String())).union_all(absent))
-
-
 def task_clauses(where: TaskFilter) -> list[Any]:
-    if where.assignee is not None:
-        clauses: list[Any] = [_user_in(TASKS.c.assignee, where.assignee, where.covering_on)]
+    if where.assignees is not None:
+        clauses: list[Any] = [TASKS.c.assignee.in_(where.assignees)]
     else:
         mine = [TASKS.c.party == where.party]
         if where.roles:
@@ -65,7 +51,7 @@ def task_clauses(where: TaskFilter) -> list[Any]:
 def task_order(sort: str) -> list[Any]:
     """By due day (no day last), then the key: the order of `ix_tasks_open_party_due`, so a party's
     open tasks are read from it in order; the other sorts sort the rows that match."""
-    by_due = [TASKS.c.due.asc().nulls_last()]
+    by_due: list[Any] = [TASKS.c.due.asc().nulls_last()]
     if sort == "-due":
         by_due = [TASKS.c.due.desc().nulls_last()]
     elif sort == "priority":
@@ -86,8 +72,8 @@ def tasks(conn: Connection, where: TaskFilter, limit: int, offset: int) -> tuple
 
 def case_clauses(where: CaseFilter, postgresql: bool = False) -> list[Any]:
     cid = CASES.c.id
-    if where.member is not None:
-        team = select(MEMBERS.c.case_id).where(_user_in(MEMBERS.c.user_id, where.member, where.covering_on))
+    if where.members is not None:
+        team = select(MEMBERS.c.case_id).where(MEMBERS.c.user_id.in_(where.members))
         # PostgreSQL: `id = ANY(ARRAY(team))`, the team's cases first and then each by its key (an
         # `IN (team)` it may plan as a scan of every case in the phase, which grows with the cases)
         mine = cid == func.any(func.array(team.scalar_subquery())) if postgresql else cid.in_(team.scalar_subquery())
