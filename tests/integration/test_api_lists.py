@@ -1,9 +1,8 @@
 """The lists people work from over HTTP, on SQLite and PostgreSQL: `GET /tasks` (filters, sorting,
 paging, assignee me/unassigned/roles with substitutes), `GET /cases` (mine/party, filters, what a
 GET would hide stays hidden, the access log) and the saved views `GET/POST/DELETE /me/views`.
-
-The team rows (case_members, case_refs, substitutes, tasks.assignee) are written straight into
-their tables here: the commands that keep them belong to the case-team work."""
+The team, the assignments, the substitutes and the references are made through the API's own
+endpoints (the case-team work's), as a user would."""
 
 from __future__ import annotations
 
@@ -11,11 +10,9 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from engine.adapters.store.models import AccessLogRow
-from engine.adapters.store.team_models import CaseMemberRow, CaseRefRow, SubstituteRow
-from engine.adapters.store.writer import TASKS
 from engine.service.access import Caller
 from tests.integration.api_kit import Api
 
@@ -24,26 +21,37 @@ ANNA = "anna.handlaggare@af"
 
 
 def person(api: Api, party: str, name: str, roles: tuple[str, ...] = ()) -> str:
-    """A handläggare of `party` with a token of their own (a fresh user id per call)."""
+    """A handläggare of `party` with a token and an account of their own (a fresh user id per call)."""
     user_id = f"{name.split()[0].lower()}.{uuid.uuid4().hex[:6]}@{party}"
     caller = Caller(user_id, "handlaggare", party, roles, name)
     api.tokens[user_id] = api.app.state.authenticator.issue(caller, ttl=86400)
+    api.app.state.services.accounts.save(user_id, kind="handlaggare", party=party, roles=roles, name=name)
     return user_id
 
 
-def sql(api: Api, statement: Any) -> None:
-    with api.app.state.services.engine.begin() as conn:
-        conn.execute(statement)
+def post(api: Api, case_id: str, path: str, body: Any, who: str) -> dict[str, Any]:
+    r = api.post(f"/cases/{case_id}{path}", who, body, headers={"If-Match": "*"})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
 
 
 def member(api: Api, case_id: str, party: str, user_id: str, name: str = "Namn") -> None:
-    sql(api, insert(CaseMemberRow.__table__).values(case_id=case_id, party=party, user_id=user_id, name=name,
-                                                   role=None, added_on=date(2026, 11, 24)))  # fmt: skip
+    post(api, case_id, "/team", {"party": party, "user_id": user_id, "name": name}, f"{party}-system")
 
 
-def assign(api: Api, case_id: str, task_id: str, user_id: str | None, name: str | None = None, **more: Any) -> None:
-    where = (TASKS.c.case_id == case_id) & (TASKS.c.task_id == task_id)
-    sql(api, update(TASKS).where(where).values(assignee=user_id, assignee_name=name, **more))
+def assign(api: Api, case_id: str, task_id: str, user_id: str | None, party: str = "kommun") -> None:
+    if user_id is None:  # the assignee gives it back (the referrer, Sara, has the kommun's first task)
+        post(api, case_id, f"/tasks/{task_id}/unclaim", {}, SARA)
+    else:
+        post(api, case_id, f"/tasks/{task_id}/assign", {"user_id": user_id}, f"{party}-system")
+
+
+def away(api: Api, absent: str, substitute: str, days: int = 4) -> None:
+    today = api.clock.today
+    ends_on = today + timedelta(days=days)
+    body = {"substitute_id": substitute, "starts_on": today.isoformat(), "ends_on": ends_on.isoformat()}
+    r = api.post("/me/substitutes", absent, body)
+    assert r.status_code == 201, r.text
 
 
 def tasks(api: Api, who: str, query: str = "") -> dict[str, Any]:
@@ -73,7 +81,7 @@ def test_task_filters_by_case_phase_due_and_priority_and_the_old_status_values_s
     mine = tasks(api, SARA, f"case={cid}")
     assert ids(mine) == [task["task_id"]]
     assert mine["items"][0]["priority"] == "normal"
-    assert mine["items"][0]["assignee"] is None
+    assert mine["items"][0]["assignee"] == SARA  # the referrer is on the team, the task goes to her
     assert ids(tasks(api, SARA, f"case={cid}&phase={task['phase']}")) == [task["task_id"]]
     assert tasks(api, SARA, f"case={cid}&phase=avslut")["total"] == 0
     assert ids(tasks(api, SARA, f"case={cid}&due_before={due + timedelta(days=1)}")) == [task["task_id"]]
@@ -81,7 +89,7 @@ def test_task_filters_by_case_phase_due_and_priority_and_the_old_status_values_s
     assert ids(tasks(api, SARA, f"case={cid}&due_after={due - timedelta(days=1)}")) == [task["task_id"]]
     assert tasks(api, SARA, f"case={cid}&due_after={due}")["total"] == 0  # strictly after
     assert tasks(api, SARA, f"case={cid}&priority=high")["total"] == 0
-    assign(api, cid, task["task_id"], None, priority="high")
+    post(api, cid, f"/tasks/{task['task_id']}/priority", {"priority": "high"}, SARA)
     assert ids(tasks(api, SARA, f"case={cid}&priority=high")) == [task["task_id"]]
     for status in ("open", "all"):
         assert tasks(api, SARA, f"case={cid}&status={status}")["total"] == 1, status
@@ -98,11 +106,14 @@ def test_task_filters_by_case_phase_due_and_priority_and_the_old_status_values_s
 
 
 def test_sorting_and_paging_with_a_total(api: Api) -> None:
-    made = [api.named() for _ in range(3)]
-    for i, case in enumerate(made):  # spread the due days, the follow-up days and the priority
-        due = date(2026, 12, 10) + timedelta(days=i)
-        assign(api, case["id"], "bekrafta_remiss", None, due=due, follow_up=date(2026, 12, 9) - timedelta(days=i),
-               priority="high" if i == 1 else "normal")  # fmt: skip
+    made = []
+    for i in range(3):  # referred a day apart: due days spread; follow-up days the other way round
+        made.append(api.named())
+        follow_up = (date(2026, 11, 30) - timedelta(days=i)).isoformat()
+        post(api, made[-1]["id"], "/tasks/bekrafta_remiss/follow-up", {"on": follow_up}, SARA)
+        api.clock.advance(days=1)
+    api.clock.advance(days=-3)
+    post(api, made[1]["id"], "/tasks/bekrafta_remiss/priority", {"priority": "high"}, SARA)
     wanted = {c["id"] for c in made}
 
     def order(sort: str) -> list[str]:
@@ -125,8 +136,11 @@ def test_me_unassigned_roles_and_a_substitute_sees_the_absent_persons_tasks_mark
     eva = person(api, "kommun", "Eva Ek", ("samordnare",))
     olle = person(api, "kommun", "Olle Ort")
     a, b, c = (api.named() for _ in range(3))
-    assign(api, a["id"], "bekrafta_remiss", eva, "Eva Ek")
-    assign(api, b["id"], "bekrafta_remiss", olle, "Olle Ort")
+    member(api, a["id"], "kommun", eva, "Eva Ek")
+    member(api, b["id"], "kommun", olle, "Olle Ort")
+    assign(api, a["id"], "bekrafta_remiss", eva)
+    assign(api, b["id"], "bekrafta_remiss", olle)
+    assign(api, c["id"], "bekrafta_remiss", None)  # in the kommun's pool
     assert ids(tasks(api, eva, "assignee=me"), "case_id") == [a["id"]]
     assert ids(tasks(api, olle, "assignee=me"), "case_id") == [b["id"]]
     unassigned = ids(tasks(api, eva, "assignee=unassigned&limit=500"), "case_id")
@@ -136,10 +150,7 @@ def test_me_unassigned_roles_and_a_substitute_sees_the_absent_persons_tasks_mark
     assert c["id"] in ids(tasks(api, eva, "assignee=roles&limit=500"), "case_id")  # Eva holds samordnare
     assert tasks(api, olle, "assignee=roles")["total"] == 0  # Olle holds no role
     # Olle is away this week; Eva covers for him
-    today = api.clock.today
-    sql(api, insert(SubstituteRow.__table__).values(
-        user_id=olle, party="kommun", substitute_id=eva, substitute_name="Eva Ek", starts_on=today,
-        ends_on=today + timedelta(days=4), created_at=api.clock.now))  # fmt: skip
+    away(api, olle, eva)
     page = tasks(api, eva, "assignee=me")
     assert {t["case_id"]: t["on_behalf_of_name"] for t in page["items"]} == {a["id"]: None, b["id"]: "Olle Ort"}
     assert [t["on_behalf_of"] for t in page["items"] if t["case_id"] == b["id"]] == [olle]
@@ -175,8 +186,14 @@ def test_my_cases_my_partys_cases_filters_and_the_access_log(api: Api) -> None:
     assert mine["total"] == 1
     assert mine["items"][0]["access"] == "full"
     assert ids(cases(api, olle), "id") == [b["id"]]
-    party = ids(cases(api, eva, "scope=party&limit=500"), "id")
+    party = ids(cases(api, SARA, "scope=party&limit=500"), "id")  # Sara is teamledare: party-wide
     assert {a["id"], b["id"]} <= set(party)
+    # need-to-know: Eva's party's list still has only the cases she may open
+    for_eva = cases(api, eva, "scope=party&limit=500")
+    assert a["id"] in ids(for_eva, "id")
+    assert b["id"] not in ids(for_eva, "id")
+    assert for_eva["total"] == len(for_eva["items"])
+    assert api.get(f"/cases/{b['id']}", eva).status_code == 404
     assert ids(cases(api, eva, f"phase={a['phase']}"), "id") == [a["id"]]
     assert cases(api, eva, "phase=avslut")["total"] == 0
     assert cases(api, eva, "status=closed")["total"] == 0
@@ -187,10 +204,11 @@ def test_my_cases_my_partys_cases_filters_and_the_access_log(api: Api) -> None:
         assert ids(cases(api, eva, "overdue=true"), "id") == [a["id"]]
     finally:
         api.clock.advance(days=-30)
-    sql(api, insert(CaseRefRow.__table__).values(case_id=a["id"], party="kommun", reference="KS-2026-17"))
-    sql(api, insert(CaseRefRow.__table__).values(case_id=b["id"], party="af", reference="KS-2026-17"))
-    assert ids(cases(api, olle, "scope=party&external_ref=KS-2026-17"), "id") == [a["id"]]  # kommun's own ref
-    assert ids(cases(api, ANNA, "scope=party&external_ref=KS-2026-17"), "id") == []  # af sees none of b
+    post(api, a["id"], "/external-reference", {"party": "kommun", "reference": "KS-2026-17"}, "kommun-system")
+    post(api, b["id"], "/external-reference", {"party": "kommun", "reference": "KS-2026-170"}, "kommun-system")
+    assert ids(cases(api, SARA, "scope=party&external_ref=KS-2026-17"), "id") == [a["id"]]  # kommun's own ref
+    assert ids(cases(api, olle, "scope=party&external_ref=KS-2026-17"), "id") == []  # not on a's team
+    assert ids(cases(api, ANNA, "scope=party&external_ref=KS-2026-17"), "id") == []  # af's references only
     # every listed case with personal data is in the access log, as a GET of it would be
     with api.app.state.services.engine.connect() as conn:
         logged = conn.execute(
@@ -201,11 +219,13 @@ def test_my_cases_my_partys_cases_filters_and_the_access_log(api: Api) -> None:
 
 def test_a_party_list_never_shows_a_case_a_get_would_hide(api: Api) -> None:
     case = api.named(consent=("kommun",))
-    rut = person(api, "region", "Rut Ros")
-    member(api, case["id"], "region", rut)  # on the team, but the case is not visible to region
-    assert api.get(f"/cases/{case['id']}", rut).status_code == 404
-    assert case["id"] not in ids(cases(api, rut, "limit=500"), "id")
-    assert case["id"] not in ids(cases(api, rut, "scope=party&limit=500"), "id")
+    nils = person(api, "kommun", "Nils Nord")  # the consent covers his party, but he is on no team
+    rut = person(api, "region", "Rut Ros")  # the consent does not cover her party
+    for who in (nils, rut):
+        assert api.get(f"/cases/{case['id']}", who).status_code == 404
+        assert case["id"] not in ids(cases(api, who, "limit=500"), "id")
+        assert case["id"] not in ids(cases(api, who, "scope=party&limit=500"), "id")
+        assert case["id"] not in ids(tasks(api, who, "assignee=any&status=all&limit=500"), "case_id")
 
 
 def test_case_list_errors_are_problems(api: Api) -> None:
