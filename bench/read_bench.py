@@ -3,24 +3,27 @@
 A template case is built through the API's commands (a named referral, consent for the four
 parties, walked to kartläggning: open tasks for every party), then copied by SQL with new ids:
 N cases, 10 % active (their tasks open, due days spread around today, some overdue), 90 % closed
-(tasks completed), each with a person, one team member per party and the tasks assigned to them.
-People: N / 100 handläggare per party, so one person has about 100 cases (10 active) at any N.
+(tasks completed), each with a person, one team member per party (in the state and in
+case_members) and the tasks assigned to them. People: N / 100 handläggare per party, so one
+person has about 100 cases (10 active) at any N. Each size has a database of its own, and the
+sizes are measured in alternating rounds (the machine's speed drifts with other work on it).
 
 Measured in-process through the real FastAPI app (Starlette's TestClient: routing, auth, the
 service, the store and the access log, no network): p95 of
   - `GET /tasks?assignee=me`            a person's tasks,
-  - `GET /tasks`                        a party's tasks (an AF handläggare: AF's and its roles'),
+  - `GET /tasks`                        a party's tasks (AF's system: party-wide, no need-to-know),
   - `GET /cases?phase=...&status=active` a person's cases with two filters,
 at each size. Prints ONE line with both sizes' p95 and the 100k/10k ratio; the EXPLAIN plans of
 the three queries go to stderr (or `--plans FILE`), with a check that no list scans `tasks` or
 `cases` sequentially. Goal: p95 < 50 ms and no slower at 100,000 than at 10,000.
 
-    .venv/bin/python bench/read_bench.py [--sizes 10000,100000] [--requests 200] [--plans FILE]
+    .venv/bin/python bench/read_bench.py [--sizes 10000,100000] [--requests 200] [--rounds 5] [--plans FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -31,6 +34,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,7 +55,6 @@ from api.auth import DEMO_IDENTITIES  # noqa: E402
 from engine.adapters.store import list_queries  # noqa: E402
 from engine.adapters.store.migrate import upgrade  # noqa: E402
 from engine.adapters.store.writer import CASES, TASKS  # noqa: E402
-from engine.core.decide import local_date  # noqa: E402
 from engine.service.access import Caller  # noqa: E402
 from engine.service.ports import CaseFilter, TaskFilter  # noqa: E402
 from engine.settings import Settings  # noqa: E402
@@ -146,7 +149,12 @@ cases AS (
   INSERT INTO cases (id, person_id, definition_id, definition_version, state, status, phase, version,
                      last_event_seq, anonymous, protected, referred_by, gender, birth_year, created_at,
                      updated_at, closed_at, outcome)
-  SELECT n.cid, n.pid, c.definition_id, c.definition_version, c.state,
+  SELECT n.cid, n.pid, c.definition_id, c.definition_version,
+         jsonb_set(c.state::jsonb, '{team}', (
+           SELECT jsonb_object_agg(party, jsonb_build_array(jsonb_build_object(
+             'user_id', party || '-h' || (n.i / 10 %% %(people)s), 'name', 'Handläggare ' || (n.i / 10 %% %(people)s),
+             'role', NULL, 'added_on', '2026-11-01')))
+           FROM unnest(ARRAY['af', 'fk', 'kommun', 'region']) AS party))::text,
          CASE WHEN n.active THEN 'active' ELSE 'closed' END, CASE WHEN n.active THEN c.phase ELSE 'avslut' END,
          c.version, c.last_event_seq, c.anonymous, false, c.referred_by, c.gender, c.birth_year,
          c.created_at - n.i * interval '1 minute', c.updated_at - n.i * interval '1 minute',
@@ -191,14 +199,19 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
 
 
-def measure(client: TestClient, requests: list[tuple[str, str]]) -> float:
-    samples = []
+def samples(client: TestClient, requests: list[tuple[str, str]]) -> list[float]:
+    """Milliseconds per request, each through the whole app."""
+    out = []
     for path, token in requests:
         start = time.perf_counter()
         r = client.get("/api/v1" + path, headers={"Authorization": "Bearer " + token})
-        samples.append((time.perf_counter() - start) * 1000)
+        out.append((time.perf_counter() - start) * 1000)
         assert r.status_code == 200, r.text
-    return p95(samples)
+    return out
+
+
+def measure(client: TestClient, requests: list[tuple[str, str]]) -> float:
+    return p95(samples(client, requests))
 
 
 def token_for(app: Any, user_id: str, party: str) -> str:
@@ -208,14 +221,12 @@ def token_for(app: Any, user_id: str, party: str) -> str:
 
 def explain(url: str, people: int, out: Any) -> list[str]:
     """EXPLAIN of the three lists' queries as the store sends them; the sequential scans found."""
-    today = local_date(NOW)
     me = f"af-h{people // 2}"
     queries = {
-        "a person's tasks": list_queries.task_clauses(TaskFilter("af", (), ("accepted", "open"), assignee=me,
-                                                                 covering_on=today)),  # fmt: skip
+        "a person's tasks": list_queries.task_clauses(TaskFilter("af", (), ("accepted", "open"), assignees=(me,))),
         "a party's tasks": list_queries.task_clauses(TaskFilter("af", (), ("accepted", "open"))),
         "a person's cases, two filters": list_queries.case_clauses(
-            CaseFilter("af", member=me, covering_on=today, statuses=("active",), phase=PHASE), postgresql=True
+            CaseFilter("af", members=(me,), statuses=("active",), phase=PHASE), postgresql=True
         ),
     }
     seq: list[str] = []
@@ -235,36 +246,72 @@ def explain(url: str, people: int, out: Any) -> list[str]:
     return seq
 
 
-def run(sizes: list[int], n_requests: int, plans: Any) -> str:
-    results: dict[int, tuple[float, float, float]] = {}
+@dataclass
+class Size:
+    """One database of `cases` cases, its app and the requests measured on it."""
+
+    cases: int
+    url: str
+    app: Any
+    client: TestClient
+    requests: dict[str, list[tuple[str, str]]]
+    samples: dict[str, list[float]]
+
+
+LISTS = ("tasks/person", "tasks/party", "cases/2 filters")
+
+
+def prepare(cases: int, url: str, keys: str, n_requests: int, rng: random.Random) -> Size:
+    upgrade(url)
+    app = create_app(Settings(database_url=url, key_dir=Path(keys)), clock=Clock())
+    client = TestClient(app)
+    client.__enter__()
+    tokens = {i.client_id: app.state.authenticator.issue(i, ttl=86400) for i in DEMO_IDENTITIES}
+    template = template_case(Http(client, tokens))
+    people = max(1, cases // 100)
+    seed(url, template, 0, cases, people)
+    persons = [f"af-h{rng.randrange(people)}" for _ in range(n_requests)]
+    requests = {
+        "tasks/person": [("/tasks?assignee=me", token_for(app, u, "af")) for u in persons],
+        "tasks/party": [("/tasks", tokens["af-system"])] * n_requests,  # the party's system: party-wide
+        "cases/2 filters": [(f"/cases?phase={PHASE}&status=active", token_for(app, u, "af")) for u in persons],
+    }
+    for path, token in (r[0] for r in requests.values()):  # the lists are not empty
+        r = client.get("/api/v1" + path, headers={"Authorization": "Bearer " + token})
+        assert r.status_code == 200, r.text[:300]
+        assert r.json()["items"], f"{path}: an empty list would measure nothing"
+    return Size(cases, url, app, client, requests, {name: [] for name in LISTS})
+
+
+def run(sizes: list[int], n_requests: int, plans: Any, rounds: int = 5) -> str:
+    """Both sizes in databases of their own, measured in alternating rounds (this machine's speed
+    drifts with the other work on it: alternating keeps the ratio fair)."""
     seqs: list[str] = []
-    with database() as url, tempfile.TemporaryDirectory() as keys:
-        upgrade(url)
-        app = create_app(Settings(database_url=url, key_dir=Path(keys)), clock=Clock())
-        with TestClient(app) as client:
-            tokens = {i.client_id: app.state.authenticator.issue(i, ttl=86400) for i in DEMO_IDENTITIES}
-            template = template_case(Http(client, tokens))
-            seeded = 0
-            rng = random.Random(14)
-            for size in sizes:
-                people = max(1, size // 100)
-                # the people grow with the cases; earlier copies keep their (fewer) people
-                seed(url, template, seeded, size, people)
-                seeded = size
-                persons = [(f"af-h{rng.randrange(people)}", "af") for _ in range(n_requests)]
-                mine = [("/tasks?assignee=me", token_for(app, u, p)) for u, p in persons]
-                party = [("/tasks", tokens["anna.handlaggare@af"])] * n_requests
-                cases = [(f"/cases?phase={PHASE}&status=active", token_for(app, u, p)) for u, p in persons]
-                for batch in (mine[:10], party[:10], cases[:10]):  # warm the caches and the plans
-                    measure(client, batch)
-                results[size] = (measure(client, mine), measure(client, party), measure(client, cases))
-                print(f"=== {size} cases, {people} handläggare per party", file=plans)
-                seqs += explain(url, people, plans)
-    small, large = sizes[0], sizes[-1]
+    rng = random.Random(14)
+    with contextlib.ExitStack() as stack:
+        prepared = []
+        for cases in sizes:
+            url = stack.enter_context(database())
+            keys = stack.enter_context(tempfile.TemporaryDirectory())
+            size = prepare(cases, url, keys, n_requests, rng)
+            stack.callback(size.client.__exit__, None, None, None)
+            prepared.append(size)
+        per_round = max(1, n_requests // rounds)
+        for size in prepared:  # warm the caches and the plans
+            for name in LISTS:
+                measure(size.client, size.requests[name][:10])
+        for r in range(rounds):
+            for size in prepared if r % 2 == 0 else prepared[::-1]:
+                for name in LISTS:
+                    size.samples[name] += samples(size.client, size.requests[name][r * per_round : (r + 1) * per_round])
+        for size in prepared:
+            print(f"=== {size.cases} cases, {max(1, size.cases // 100)} handläggare per party", file=plans)
+            seqs += explain(size.url, max(1, size.cases // 100), plans)
+    small, large = prepared[0], prepared[-1]
     parts = []
-    for i, name in enumerate(("tasks/person", "tasks/party", "cases/2 filters")):
-        a, b = results[small][i], results[large][i]
-        parts.append(f"{name} p95 {a:.1f} ms @{small:,} / {b:.1f} ms @{large:,} (x{b / a:.2f})")
+    for name in LISTS:
+        a, b = p95(small.samples[name]), p95(large.samples[name])
+        parts.append(f"{name} p95 {a:.1f} ms @{small.cases:,} / {b:.1f} ms @{large.cases:,} (x{b / a:.2f})")
     verdict = "index scans" if not seqs else f"SEQ SCANS: {'; '.join(seqs)}"
     return "read_bench (in-process TestClient, PostgreSQL): " + "; ".join(parts) + f"; plans: {verdict}"
 
@@ -272,13 +319,14 @@ def run(sizes: list[int], n_requests: int, plans: Any) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--requests", type=int, default=200, help="per list and size, spread over the rounds")
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--plans", help="write the EXPLAIN plans to this file (default: stderr)")
     args = ap.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     out = open(args.plans, "w") if args.plans else sys.stderr  # noqa: SIM115
     try:
-        print(run(sizes, args.requests, out))
+        print(run(sizes, args.requests, out, args.rounds))
     finally:
         if args.plans:
             out.close()
