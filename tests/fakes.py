@@ -52,6 +52,7 @@ from engine.service.query_ports import (
     TaskSpan,
 )
 from engine.service.views import EventOut
+from tests import fake_lists
 
 
 class FakeClock:
@@ -483,55 +484,12 @@ class FakeCaseUnit:
         return mine[offset : offset + limit], len(mine)
 
     def tasks(self, where: TaskFilter, limit: int, offset: int) -> tuple[list[TaskRecord], int]:
-        """As the store's list query (engine/adapters/store/list_queries.py)."""
-
-        def matches(t: TaskRecord) -> bool:
-            if where.assignees is not None:
-                mine = t.assignee in where.assignees
-            else:
-                mine = t.party == where.party or t.responsible in where.roles or t.escalated_to in where.roles
-            return (
-                mine
-                and (not where.unassigned or (t.party == where.party and t.assignee is None))
-                and (where.responsible is None or t.responsible in where.responsible)
-                and (where.statuses is None or t.status in where.statuses)
-                and (where.due_before is None or (t.due is not None and t.due < where.due_before))
-                and (where.due_from is None or (t.due is not None and t.due >= where.due_from))
-                and (where.due_to is None or (t.due is not None and t.due <= where.due_to))
-                and (where.case_id is None or t.case_id == where.case_id)
-                and (where.phase is None or t.phase == where.phase)
-                and (where.priority is None or t.priority == where.priority)
-            )
-
-        found = sorted(filter(matches, self.t.tasks.values()),
-                       key=lambda t: (t.due is None, t.due or datetime.min.date(), t.case_id, t.task_id))  # fmt: skip
-        return found[offset : offset + limit], len(found)
+        return fake_lists.task_page(self.t.tasks.values(), where, limit, offset)
 
     def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
-        def matches(c: StoredCase) -> bool:
-            team = c.state.team
-            if where.members is not None:
-                seen = any(m.user_id in where.members for members in team.values() for m in members)
-            else:
-                seen = (
-                    c.referred_by == where.party
-                    or bool(team.get(where.party))
-                    or any(t.party == where.party for t in c.state.tasks.values())
-                )
-            overdue = where.overdue_on is None or any(
-                t.is_open and t.due is not None and t.due < where.overdue_on for t in c.state.tasks.values()
-            )
-            return (
-                seen
-                and overdue
-                and (where.statuses is None or c.status in where.statuses)
-                and (where.phase is None or c.phase == where.phase)
-                and (where.external_ref is None or c.state.external_refs.get(where.party) == where.external_ref)
-            )
-
-        found = sorted(filter(matches, self.t.cases.values()), key=lambda c: (-c.updated_at.timestamp(), c.id))
-        page = self.load_many([c.id for c in found[offset : offset + limit]])
-        return list(page.values()), len(found)
+        ids, total = fake_lists.case_ids(self.t.cases.values(), where, limit, offset)
+        page = self.load_many(ids)
+        return [page[i] for i in ids if i in page], total
 
     def append(self, changes: Sequence[CaseChange]) -> None:
         t = self.t
