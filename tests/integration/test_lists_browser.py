@@ -3,17 +3,13 @@ handläggare of one party each see only their cases; one covers for the other (e
 the other's tasks "för …"; taking a task brings the page back to its row, focused, with the result
 announced; opening a row's actions does not reflow the table. Screenshots at 1366 and 375 px.
 
-The substitute period is written straight into `substitutes` (a plain table the case-team work
-keeps); the cases and the team are built through commands."""
+The cases, the team and the substitute period are built through the services' commands."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert
-
-from engine.adapters.store.team_models import SubstituteRow
 from engine.core import commands as c
 from engine.service.access import Caller
 from tests.integration.pages_kit import PASSWORD, PagesApp, personnummer
@@ -61,11 +57,8 @@ def test_two_handlaggare_see_their_own_cases_and_a_substitute_sees_the_absent_on
             v.check("bertils-arenden")
         finally:
             v.close()
-    today = pages.clock.now.date()
-    with pages.services.engine.begin() as conn:  # Bertil is away this week; Anna covers for him
-        conn.execute(insert(SubstituteRow.__table__).values(
-            user_id=BERTIL, party="af", substitute_id=ANNA, substitute_name="Anna Andersson", starts_on=today,
-            ends_on=today + timedelta(days=4), created_at=pages.clock.now))  # fmt: skip
+    today = pages.clock.now.date()  # Bertil is away this week; Anna covers for him
+    pages.services.substitutes.add(bertil, ANNA, today, today + timedelta(days=4))
     for width, suffix in ((1366, ""), (375, "-smal")):
         v = Visit(browser, base, axe, f"ersattare{suffix}", width=width)
         try:
@@ -87,8 +80,10 @@ def test_two_handlaggare_see_their_own_cases_and_a_substitute_sees_the_absent_on
     try:
         v.sign_in(ANNA)
         page = v.page
-        row = page.locator("#att-ta-rubrik + table tr[data-task]").filter(has_text="Iris Is")
+        # the party's pool: Anna is on no team of Iris's case, so she sees the task, not the person
+        row = page.locator(f"[id^='uppgift-{free}-']")
         assert row.count() == 1
+        assert "Iris Is" not in page.content()
         table = page.locator("#att-ta-rubrik + table")
         before = table.bounding_box()
         row.get_by_text("Åtgärder").click()
@@ -105,6 +100,7 @@ def test_two_handlaggare_see_their_own_cases_and_a_substitute_sees_the_absent_on
         focused = page.evaluate("document.activeElement.id")
         assert focused == task_row.first.get_attribute("id")
         assert "Du" in task_row.first.inner_text()
+        assert "Iris Is" in page.content()  # on the team now: the consent covers af
         v.check("uppgiften-tagen")
     finally:
         v.close()
