@@ -275,6 +275,9 @@ class FakeOutboxBatch:
     def account_preferences(self) -> list[AccountPreference]:
         return list(self._o.preferences)
 
+    def stand_ins(self, user_ids: Sequence[str], on: date) -> dict[str, list[str]]:
+        return {u: list(self._o.substitutes[u]) for u in user_ids if u in self._o.substitutes}
+
     def definition(self, case_id: str) -> Definition | None:
         return self._o.definitions.get(case_id)
 
@@ -310,6 +313,8 @@ class FakeOutbox:
         self.last_event_ids: dict[str, int] = {}
         self.due_tasks: list[DueTask] = []
         self.preferences: list[AccountPreference] = []
+        self.substitutes: dict[str, list[str]] = {}
+        """Absent person → who stands in for them (today, whatever the day)."""
 
     def insert(self, m: NewOutboxMessage) -> OutboxMessage:
         row = OutboxMessage(

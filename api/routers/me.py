@@ -21,16 +21,21 @@ def substitutes(caller: CurrentCaller, services: ServicesDep) -> list[Substitute
     return services.substitutes.mine(caller)  # type: ignore[no-any-return]
 
 
-@router.post("/substitutes", response_model=SubstituteOut, status_code=201,
-             summary="Utse ersättare / name a substitute", responses=problem_responses(401, 403, 422))  # fmt: skip
+@router.post(
+    "/substitutes", response_model=SubstituteOut, status_code=201, summary="Utse ersättare / name a substitute",
+    description="`Idempotency-Key` does not apply: the request is idempotent by its content (naming the same "
+    "substitute for the same period again answers the period already stored); a key sent is ignored.",
+    openapi_extra={"x-idempotency": "not-applicable: idempotent by content (the same period is stored once)"},
+    responses=problem_responses(401, 403, 422),
+)
 def add_substitute(body: SubstituteCreate, caller: CurrentCaller, services: ServicesDep) -> SubstituteOut:
     return services.substitutes.add(caller, body.substitute_id, body.starts_on, body.ends_on)  # type: ignore[no-any-return]
 
 
-@router.delete("/substitutes/{substitute_id}", status_code=204, summary="Ta bort ersättare / remove a substitute",
+@router.delete("/substitutes/{substitute}", status_code=204, summary="Ta bort ersättare / remove a substitute",
                responses=problem_responses(401, 403, 404))  # fmt: skip
 def remove_substitute(
-    substitute_id: Annotated[int, Path(ge=1, le=2**62)], caller: CurrentCaller, services: ServicesDep
+    substitute: Annotated[int, Path(ge=1, le=2**62)], caller: CurrentCaller, services: ServicesDep
 ) -> Response:
-    services.substitutes.remove(caller, substitute_id)
+    services.substitutes.remove(caller, substitute)
     return Response(status_code=204)

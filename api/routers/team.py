@@ -41,13 +41,13 @@ async def add_member(
     return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 
-@router.delete("/{case_id}/team/{party}/{user_id}", response_model=CaseOut,
+@router.delete("/{case_id}/team/{party}/{user}", response_model=CaseOut,
                summary="Ta bort ur teamet / remove a team member", responses=_RESPONSES)  # fmt: skip
 async def remove_member(
-    case_id: CaseId, party: PartyPath, user_id: UserPath, caller: CurrentCaller, services: ServicesDep,
+    case_id: CaseId, party: PartyPath, user: UserPath, caller: CurrentCaller, services: ServicesDep,
     response: Response, version: ExpectedVersion, idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:  # fmt: skip
-    cmd = c.RemoveTeamMember(party=party, user_id=user_id)
+    cmd = c.RemoveTeamMember(party=party, user_id=user)
     return await _execute(services, caller, case_id, cmd, version, idempotency_key, response)
 
 

@@ -5,7 +5,7 @@ SpiffWorkflow); `decide()` never mutates a state it is given.
 
 The state types are msgspec Structs: msgspec writes them as JSON and decodes the JSON straight
 back into them, typed and checked, in C. Every command loads a case and saves it again, and this
-is what keeps that cheap without caches. The JSON carries its format version (`"format": 2`,
+is what keeps that cheap without caches. The JSON carries its format version (`"format": 3`,
 msgspec's tag field); a document of an older format is upgraded by `state_format.upgrade`
 before it is decoded, and `to_json()` always writes the newest format.
 """

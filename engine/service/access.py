@@ -32,8 +32,9 @@
   team for their own party, stand in (`substitutes`) for a member of their party's team, hold a
   party-wide role of their party (`Role.party_wide`, e.g. teamledare), or hold a live emergency
   grant (nödåtkomst, 24 hours, typed reason, flagged by loggkontroll). Otherwise the case is hidden
-  (404) like any other, but for the party's unassigned open tasks (the party's pool): those the
-  person sees at `tasks` level, so someone can claim one and join the team. All of this only
+  (404) like any other, commands too, but for the party's unassigned open tasks (the party's pool):
+  they stay in the party's task lists (no personal data) and any of its people may claim one, and so
+  join the team. All of this only
   narrows the party-level rules above (consent still has to cover the party); party systems keep
   party-level access. A person changes only their own party's team and reference.
 """
@@ -201,11 +202,10 @@ def knows(caller: Caller, state: CaseState, definition: Definition, now: datetim
 
 
 def visible_tasks(caller: Caller, state: CaseState, definition: Definition, now: datetime) -> list[Any]:
-    """The tasks a caller at `tasks` level sees: its party's (and escalated to its role); a person
-    outside the team only the party's pool."""
-    if knows(caller, state, definition, now):
-        return [t for t in state.tasks.values() if sees_task(caller, t, definition)]
-    return [t for t in state.tasks.values() if pooled(caller, t)]
+    """The tasks a caller at `tasks` level sees: its party's (and escalated to its role's)."""
+    if not knows(caller, state, definition, now):
+        return []
+    return [t for t in state.tasks.values() if sees_task(caller, t, definition)]
 
 
 def case_level(
@@ -217,9 +217,7 @@ def case_level(
     if not caller.is_party:
         return "none"
     party = party_level(caller, state, definition, identified=identified)
-    if party == "none" or knows(caller, state, definition, now):
-        return party
-    return "tasks" if any(pooled(caller, t) for t in state.tasks.values()) else "none"
+    return party if knows(caller, state, definition, now) else "none"
 
 
 def party_level(caller: Caller, state: CaseState, definition: Definition, *, identified: bool) -> Level:
@@ -265,14 +263,14 @@ def authorize_command(
     if isinstance(command, c.GrantEmergencyAccess):
         authorize_emergency(caller, state, definition)
         return
-    level = case_level(caller, state, definition, identified=False, now=now)
-    require_case_read(caller, level)
     if not knows(caller, state, definition, now):
-        # Outside the team a person only claims a task of the party's pool.
+        # Outside the team a person only claims a task of the party's pool (and so joins the team).
         task = state.tasks.get(command.task_id) if isinstance(command, c.ClaimTask) else None
         if task is not None and pooled(caller, task):
-            return
+            if party_level(caller, state, definition, identified=False) != "none":
+                return
         raise ServiceError("not_found", "Ärendet finns inte")
+    require_case_read(caller, case_level(caller, state, definition, identified=False, now=now))
     if isinstance(command, TEAM_COMMANDS):
         authorize_team(caller, state, definition, command)
         return

@@ -69,10 +69,13 @@ def task_filter(caller: Caller, party: str, query: TaskQuery, today: date) -> Ta
     return base
 
 
-def _shows(caller: Caller, t: TaskRecord, state: CaseState, d: Definition, now: datetime) -> bool:
-    """The task is the caller's to see: its party's or escalated to its role; and, need-to-know,
-    the caller is on the case's team, or the task is in the party's pool (unassigned, open)."""
-    return access.sees_task(caller, t, d) and (access.knows(caller, state, d, now) or access.pooled(caller, t))
+def _shows(caller: Caller, t: TaskRecord, row: StoredCase, d: Definition, level: access.Level) -> bool:
+    """The task is the caller's to see: its party's or escalated to its role, in a case the caller
+    sees (need-to-know passed); or, outside the team, a task of the party's pool (unassigned, open)
+    in a case the party may see, with no personal data."""
+    if level != "none":
+        return access.sees_task(caller, t, d)
+    return access.pooled(caller, t) and access.party_level(caller, row.state, d, identified=False) != "none"
 
 
 def _colleagues(state: CaseState, party: str) -> list[TeamMemberOut]:
@@ -103,19 +106,19 @@ class CaseLists:
             logged: list[AccessEntry] = []
             definitions: dict[str, Definition] = {}
             rows = unit.load_many(list(dict.fromkeys(t.case_id for t in tasks)))
+            levels: dict[str, access.Level] = {}
             for case_id, row in rows.items():
                 d = definitions[case_id] = self._defs.get(unit, row.definition_id, row.definition_version)
-                level = access.case_level(caller, row.state, d, identified=row.person_id is not None, now=now)
-                if level == "none":
-                    continue
+                level = levels[case_id] = access.case_level(caller, row.state, d, identified=row.person_id is not None,
+                                                            now=now)  # fmt: skip
                 persons[case_id] = None
                 if level == "full":
                     persons[case_id] = person_out(row.person)
                     logged.append(self._entry(caller, row, "inbox", purpose, now))
             # A role counts only within the caller's party (the store matched role names only).
             # Need-to-know: a person outside a case's team sees only its party's pool.
-            mine = [t for t in tasks if t.case_id in persons and _shows(caller, t, rows[t.case_id].state,
-                                                                         definitions[t.case_id], now)]  # fmt: skip
+            mine = [t for t in tasks if t.case_id in rows and _shows(caller, t, rows[t.case_id], definitions[t.case_id],
+                                                                      levels[t.case_id])]  # fmt: skip
             total -= len(tasks) - len(mine)
             unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
             items = [

@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 
 from engine.core.business_time import DEFAULT_OFFICE_HOURS, OfficeHours
+from engine.core.localtime import local_date
 from engine.service.access import Caller
 from engine.service.contacts import ContactDirectory
 from engine.service.delivery_content import DeliveryContent
@@ -182,7 +183,14 @@ class Dispatcher:
         base = note.idempotency_key
         meeting = self._is_meeting(tx, note)
         party = self._party_of(tx, note)
-        for contact in prefs.email_contacts(note.recipient, party, self.contacts.emails(note.recipient)):
+        assignee = note.payload.get("assignee")
+        personal = None
+        if isinstance(assignee, str):
+            people = tx.stand_ins([assignee], local_date(now)).get(assignee) or [assignee]
+            personal = prefs.personal_contacts(people)
+        if personal is None:
+            personal = prefs.email_contacts(note.recipient, party, self.contacts.emails(note.recipient))
+        for contact in personal:
             digest = contact.digest and not meeting
             yield NewOutboxMessage(
                 case_id=note.case_id,

@@ -118,6 +118,10 @@ class OutboxBatch(DigestBatch, Protocol):
 
     def account_preferences(self) -> list[AccountPreference]: ...
 
+    def stand_ins(self, user_ids: Sequence[str], on: date) -> dict[str, list[str]]:
+        """Absent person → the substitutes standing in for them on `on` (`substitutes`)."""
+        ...
+
     def definition(self, case_id: str) -> Definition | None:
         """The definition version the case runs on; None when the case is gone."""
         ...

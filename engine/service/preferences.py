@@ -10,7 +10,10 @@ and choose one e-mail per event, a daily digest or no e-mail (`web_accounts.emai
 - `event` → one e-mail per event, `digest` → the daily digest, `none` → no e-mail;
 - the person's own choice wins over the directory for the same address, so choosing `none` or
   `digest` also covers an address the directory lists;
-- förbund admins and auditors never receive case notifications (they see no cases).
+- förbund admins and auditors never receive case notifications (they see no cases);
+- a notification about an assigned task (issue 14) goes to the assignee's own address by their
+  choice, or to whoever stands in for them (substitutes) — not to the role's or party's addresses;
+  an assignee without an account address leaves it to those as before.
 
 Contacts are staff, never participants. Nothing here sends anything; the dispatcher does.
 """
@@ -48,8 +51,18 @@ class EmailPreferences:
     once per notification."""
 
     def __init__(self, accounts: Iterable[AccountPreference]) -> None:
-        self._accounts = [a for a in accounts if a.email]
+        everyone = list(accounts)
+        self._by_user = {a.user_id: a for a in everyone}
+        self._accounts = [a for a in everyone if a.email]
         self._by_address = {_key(a.email): a for a in self._accounts if a.email}
+
+    def personal_contacts(self, people: Sequence[str]) -> list[EmailContact] | None:
+        """A task's assignee (or whoever stands in for them): their own address by their own choice;
+        None when none of them has an account with an address (the role's or party's addresses then)."""
+        found = [a for p in people if (a := self._by_user.get(p)) is not None and a.email]
+        if not found:
+            return None
+        return [EmailContact(a.email, a.mode == "digest") for a in found if a.email and a.mode != "none"]
 
     def email_contacts(
         self, recipient: str, party: str | None, directory: Sequence[EmailContact]

@@ -112,6 +112,10 @@ class SubstituteService:
         record = SubstituteRecord(None, caller.user_id, party, substitute_id, account.name or substitute_id,
                                   starts_on, ends_on, self._clock())  # fmt: skip
         with self._store.transaction() as tx:
+            same = [r for r in tx.of(caller.user_id) if (r.substitute_id, r.starts_on, r.ends_on)
+                    == (substitute_id, starts_on, ends_on)]  # fmt: skip
+            if same:  # idempotent by content: the same period is stored once
+                return _out(same[0])
             stored = tx.add(record)
             tx.commit()
         return _out(stored)

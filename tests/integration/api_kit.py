@@ -179,7 +179,7 @@ class Api:
         ]
         if consent and case["consent"] is None:
             case = self.cmd(case, "/consents", {"parties": list(consent), "given_on": today})
-            case = self.staff(case) if self.staff_cases else case
+        case = self.staff(case) if self.staff_cases else case
         for phase, facts in steps:
             if case["phase"] == target:
                 break

@@ -17,7 +17,10 @@ from engine.core.state import CaseState
 from engine.service.access import Caller
 from engine.service.views import CaseOut, ReferralIn
 
-SAMORDNARE = Caller("sara.samordnare@kommun", "samordnare", "kommun", ("samordnare", "samverkansteam", "handledare"))
+SAMORDNARE = Caller(
+    "sara.samordnare@kommun", "samordnare", "kommun", ("samordnare", "teamledare", "samverkansteam", "handledare")
+)
+"""As the demo's Sara: also teamledare, party-wide in FINSAM (sees every kommun case without joining)."""
 KOMMUN_HANDLAGGARE = Caller("karl.handlaggare@kommun", "handlaggare", "kommun")
 AF = Caller("af-system", "party_system", "af")
 AF_HANDLAGGARE = Caller("anna.handlaggare@af", "handlaggare", "af")

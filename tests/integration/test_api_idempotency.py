@@ -16,7 +16,7 @@ from tests.integration.api_kit import Api, new_personnummer
 SARA = "sara.samordnare@kommun"
 ADMIN = "forbund.admin"
 ROOT = Path(__file__).resolve().parents[2]
-NOT_APPLICABLE = {"/api/v1/token", "/api/v1/persons/search"}
+NOT_APPLICABLE = {"/api/v1/token", "/api/v1/persons/search", "/api/v1/me/substitutes"}
 
 
 @dataclass
@@ -104,6 +104,35 @@ def scenario(api: Api, route: str) -> Call:
             return _cmd(api, route, {"reason": "flytt"}, {"reason": "sjukdom"})
         case "/api/v1/cases/{case_id}/protected-identity":
             return _cmd(api, route, {}, None)
+        case "/api/v1/cases/{case_id}/team":
+            return _cmd(api, route, {"party": "kommun", "user_id": "kim@kommun", "name": "Kim"},
+                        {"party": "kommun", "user_id": "kai@kommun", "name": "Kai"})  # fmt: skip
+        case "/api/v1/cases/{case_id}/team/hand-over":
+            body = {"party": "kommun", "from_user": SARA, "to_user": "kim@kommun", "to_name": "Kim"}
+            return _cmd(api, route, body, {**body, "to_user": "kai@kommun"})
+        case "/api/v1/cases/{case_id}/tasks/{task_id}/unclaim":
+            return _cmd(api, route, {}, None)  # the referrer (Sara) has the new tasks
+        case "/api/v1/cases/{case_id}/tasks/{task_id}/claim":
+            call = _cmd(api, route, {}, None)
+            for path in (call.path, call.other_path):
+                case = api.fresh({"id": path.split("/")[2]})
+                api.cmd(case, path.split(case["id"])[1].replace("/claim", "/unclaim"))
+            call.if_match = "*"
+            return call
+        case "/api/v1/cases/{case_id}/tasks/{task_id}/assign":
+            call = _cmd(api, route, {"user_id": "kim@kommun"}, {"user_id": "kai@kommun"})
+            case = api.fresh({"id": call.path.split("/")[2]})
+            api.cmd(case, "/team", {"party": "kommun", "user_id": "kim@kommun", "name": "Kim"})
+            call.if_match = "*"
+            return call
+        case "/api/v1/cases/{case_id}/tasks/{task_id}/priority":
+            return _cmd(api, route, {"priority": "high"}, {"priority": "normal"})
+        case "/api/v1/cases/{case_id}/tasks/{task_id}/follow-up":
+            return _cmd(api, route, {"on": today}, {"on": None})
+        case "/api/v1/cases/{case_id}/external-reference":
+            return _cmd(api, route, {"party": "kommun", "reference": "K-1"}, {"party": "kommun", "reference": "K-2"})
+        case "/api/v1/cases/{case_id}/emergency-access":
+            return _cmd(api, route, {"reason": "Deltagaren i kris, ringer nu"}, {"reason": "Ett annat skäl än det"})
         case "/api/v1/definitions":
             mine = finsam.replace("id: finsam-insats", f"id: idem-{uuid.uuid4().hex[:8]}", 1)
             return Call("/definitions", {"yaml": mine}, "/definitions",

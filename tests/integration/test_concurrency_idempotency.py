@@ -48,7 +48,7 @@ def _writers(svc: Services, case_id: str, n: int, make: Any, *, expect_conflicts
     lock = threading.Lock()
 
     def write(i: int) -> tuple[int, CaseOut]:
-        caller = Caller(f"samordnare{i}@kommun", "samordnare", "kommun", ("samordnare",))
+        caller = Caller(f"samordnare{i}@kommun", "samordnare", "kommun", ("samordnare", "teamledare"))  # party-wide
         start.wait()
         for _attempt in range(1000):
             row_version = svc.cases.get_case(caller, case_id).version
@@ -134,7 +134,7 @@ def test_same_idempotency_key_twice_acts_once_and_returns_the_first_response(ser
     assert (err.value.code, err.value.status) == ("idempotency_conflict", 422)
 
     # keys belong to a caller: another caller may use the same key for its own request
-    other = Caller("karl@kommun", "samordnare", "kommun", ("samordnare",))
+    other = Caller("karl@kommun", "samordnare", "kommun", ("samordnare", "teamledare"))
     services.cases.execute(other, case.id, cmd, expected_version=None, idempotency_key="k-1")
     assert [r.type for r in rows(services, EventRow, case.id)].count("ContactRecorded") == 2
 

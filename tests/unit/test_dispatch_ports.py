@@ -194,3 +194,47 @@ def test_a_run_whose_lease_ran_out_during_a_send_leaves_the_row_to_the_new_owner
     assert (stats.sent, stats.lost, others[0].sent) == (0, 1, 1)
     [row] = outbox.of_kind("email")
     assert (row.status, row.owner, row.sent_at) == ("sent", "run-b", NOW + timedelta(minutes=6))
+
+
+# --- the case team (issue 14): a task's notifications go to its assignee --------------------
+
+
+def _assigned(outbox: FakeOutbox, assignee: str) -> None:
+    from engine.service.preferences import AccountPreference
+
+    outbox.definitions["c1"] = finsam()
+    outbox.tasks[("c1", "bekrafta_remiss")] = TaskFacts("Bekräfta mottagen remiss", date(2026, 6, 22), False)
+    outbox.preferences = [
+        AccountPreference("vera@kommun", "handlaggare", "kommun", (), "vera@kommun.example", "event"),
+        AccountPreference("nils@kommun", "handlaggare", "kommun", (), "nils@kommun.example", "digest"),
+        AccountPreference("sara@kommun", "samordnare", "kommun", ("samordnare",), "sara@kommun.example", "event"),
+    ]
+    payload = {"type": "ReminderDue", "case_id": "c1", "task": "bekrafta_remiss", "assignee": assignee}
+    outbox.notify("c1", event_id=3, seq=3, recipient="samordnare", payload=payload, at=NOW)
+
+
+def test_a_task_notification_goes_to_its_assignee_not_to_the_roles_addresses() -> None:
+    outbox, mail = FakeOutbox(), FakeMailTransport()
+    _assigned(outbox, "vera@kommun")
+    contacts = ContactDirectory()
+    contacts.register_email("samordnare", "team@kommun.example")
+    assert _dispatcher(outbox, contacts, mail=mail).run_once().sent == 1
+    assert [m["To"] for m in mail.messages] == ["vera@kommun.example"]
+
+
+def test_a_substitute_gets_the_absent_assignees_notification_by_their_own_choice() -> None:
+    outbox, mail = FakeOutbox(), FakeMailTransport()
+    _assigned(outbox, "vera@kommun")
+    outbox.substitutes["vera@kommun"] = ["nils@kommun"]
+    _dispatcher(outbox, ContactDirectory(), mail=mail).run_once()
+    assert mail.messages == []  # Nils chose the daily digest
+    assert [m.payload["to"] for m in outbox.of_kind("digest_item")] == ["nils@kommun.example"]
+
+
+def test_an_assignee_without_an_address_leaves_it_to_the_roles_addresses() -> None:
+    outbox, mail = FakeOutbox(), FakeMailTransport()
+    _assigned(outbox, "okand@kommun")
+    contacts = ContactDirectory()
+    contacts.register_email("samordnare", "team@kommun.example")
+    _dispatcher(outbox, contacts, mail=mail).run_once()
+    assert sorted(m["To"] for m in mail.messages) == ["sara@kommun.example", "team@kommun.example"]

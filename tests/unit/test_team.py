@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from engine.core import commands as c
 from engine.core.state import CaseState
+from engine.service.access import Caller, case_level, visible_tasks
 
 from .casekit import Case, at
 
@@ -242,3 +243,6 @@ def test_an_open_tasks_assignee_is_always_a_current_member_of_its_party(steps: l
             party = next(e.data["party"] for e in case.last.events if e.type == "TeamMemberRemoved")  # type: ignore[union-attr]
             assert case.s.member(party, who) is None
             assert not any(t.assignee == who and t.party == party for t in case.s.open_tasks())
+            person = Caller(who, "handlaggare", party)
+            assert case_level(person, case.s, case.definition, identified=True, now=case.now) == "none"
+            assert visible_tasks(person, case.s, case.definition, case.now) == []

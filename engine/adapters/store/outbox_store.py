@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.adapters.store.models import CaseRow, EventRow, OutboxRow, TaskRow
+from engine.adapters.store.team_models import SubstituteRow
 from engine.adapters.store.web_models import WebAccountRow
 from engine.core.definition import Definition
 from engine.core.state import OPEN_STATUSES
@@ -139,6 +140,17 @@ class SqlAlchemyOutboxBatch:
 
     def account_preferences(self) -> list[AccountPreference]:
         return load_account_preferences(self._s)
+
+    def stand_ins(self, user_ids: Sequence[str], on: date) -> dict[str, list[str]]:
+        if not user_ids:
+            return {}
+        q = select(SubstituteRow.user_id, SubstituteRow.substitute_id).where(
+            SubstituteRow.user_id.in_(list(user_ids)), SubstituteRow.starts_on <= on, SubstituteRow.ends_on >= on
+        )
+        out: dict[str, list[str]] = {}
+        for user_id, substitute in self._s.execute(q.order_by(SubstituteRow.id)).all():
+            out.setdefault(user_id, []).append(substitute)
+        return out
 
     def definition(self, case_id: str) -> Definition | None:
         row = self._s.get(CaseRow, case_id)

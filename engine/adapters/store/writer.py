@@ -249,6 +249,7 @@ def _event_rows(changes: Sequence[CaseChange]) -> tuple[list[dict[str, Any]], li
         for event in ch.events:
             seq += 1
             data = _jsonable(event.data)
+            routing = _assignee(ch.after.state, data)
             for recipient in recipients(event, old):
                 notes.append(
                     (
@@ -257,7 +258,8 @@ def _event_rows(changes: Sequence[CaseChange]) -> tuple[list[dict[str, Any]], li
                             "case_id": case_id,
                             "kind": event.type,
                             "recipient": recipient,
-                            "payload": {**data, "case_id": case_id, "type": event.type, "at": event.at.isoformat()},
+                            "payload": {**data, "case_id": case_id, "type": event.type, "at": event.at.isoformat(),
+                                        **routing},  # fmt: skip
                             "idempotency_key": f"{case_id}:{seq}:{recipient}",
                             "status": "pending",
                             "attempts": 0,
@@ -273,6 +275,14 @@ def _event_rows(changes: Sequence[CaseChange]) -> tuple[list[dict[str, Any]], li
         if seq != ch.after.last_event_seq:
             raise ValueError(f"case {case_id}: last_event_seq does not match the events appended")
     return events, notes
+
+
+def _assignee(state: CaseState, data: dict[str, Any]) -> dict[str, Any]:
+    """An event about an assigned task goes to its assignee (the dispatcher routes by it)."""
+    task = state.tasks.get(str(data.get("task"))) if "task" in data else None
+    if task is None or task.assignee is None:
+        return {}
+    return {"assignee": task.assignee}
 
 
 def _insert_events(conn: Connection, events: list[dict[str, Any]], notes: list[tuple[int, dict[str, Any]]]) -> None:

@@ -47,7 +47,11 @@ def _give(ctx: Context, task: TaskState, member: Member | None) -> None:
     if member is None:
         ctx.emit("TaskUnassigned", task=task.id, party=task.party)
     else:
-        ctx.emit("TaskAssigned", task=task.id, party=task.party, assignee=member.user_id, assignee_name=member.name)
+        # The new assignee hears of it (the dispatcher sends it to them), unless they took it themselves.
+        notify = (task.responsible,) if member.user_id != ctx.actor else ()
+        ctx.emit(
+            "TaskAssigned", notify, task=task.id, party=task.party, assignee=member.user_id, assignee_name=member.name
+        )
 
 
 def add_member(ctx: Context, cmd: c.AddTeamMember) -> None:
