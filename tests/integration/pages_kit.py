@@ -70,12 +70,21 @@ class PagesApp:
         out: CaseOut = self.services.cases.execute(caller(who), case.id, cmd, expected_version=None)
         return out
 
-    def refer(self, pnr: str, name: str, consent: tuple[str, ...] | None = ("af", "fk", "kommun", "region")) -> CaseOut:
+    def refer(
+        self, pnr: str, name: str, consent: tuple[str, ...] | None = ("af", "fk", "kommun", "region"), team: bool = True
+    ) -> CaseOut:
+        """Referred by Sara (she is on the team); with `team`, the kit's people of the parties the
+        consent covers join the team too (need-to-know), added by their party's system."""
         case: CaseOut = self.services.cases.refer(
             caller("sara.samordnare@kommun"), ReferralIn(personnummer=pnr, name=name)
         )
         if consent:
             case = self.run(case, c.RecordConsent(parties=consent, given_on=self.clock.now.date(), form="skriftligt"))
+        for party, user_id in ACTOR.items() if team and consent else ():
+            if party in consent and party != "kommun":  # type: ignore[operator]
+                system = Caller(user_id=f"{party}-system", kind="party_system", party=party)
+                cmd = c.AddTeamMember(party=party, user_id=user_id, name=ACCOUNTS[user_id]["name"])
+                case = self.services.cases.execute(system, case.id, cmd, expected_version=None)
         return case
 
     def to_inskrivning(self, case: CaseOut) -> CaseOut:

@@ -26,7 +26,7 @@ def af(user_id: str, name: str) -> Caller:
 
 def af_case(pages: PagesApp, pnr: str, name: str, taker: Caller | None) -> str:
     """A named case in inskrivning (an AF task there), taken by `taker` (who joins the team)."""
-    case = pages.to_inskrivning(pages.refer(pnr, name, consent=("af", "kommun", "region")))
+    case = pages.to_inskrivning(pages.refer(pnr, name, consent=("af", "kommun", "region"), team=False))
     if taker is not None:
         task = next(t for t in case.tasks if t.party == "af" and t.status in ("open", "accepted"))
         cmd = c.ClaimTask(task_id=task.task_id, party="af", name=taker.name)

@@ -122,21 +122,23 @@ def test_task_actions_go_through_the_service_with_its_rules(pages: PagesApp) -> 
     page = sara.get(f"/arenden/{case.id}").text
     assert "Kommentaren är sparad" in page
     assert "Ringer i morgon" in page
-    # AF does not own the kommun's task, and Anna is on no team of the case (need-to-know): the
-    # service answers as for a case that does not exist, and the page shows it
+    # AF does not own the kommun's task: the service says no, the page shows it
     anna = signed_in(pages, "anna.handlaggare@af")
     token = csrf_of(anna.get("/uppgifter").text)
     anna.post(f"/uppgifter/{case.id}/bekrafta_remiss/slutfor", data={"csrf_token": token})
-    assert "Ärendet finns inte" in anna.get("/uppgifter").text
+    assert "Uppgiften tillhör en annan part" in anna.get("/uppgifter").text
 
 
 def test_party_without_consent_sees_no_personal_data_and_the_view_is_logged(pages: PagesApp) -> None:
     case = pages.to_inskrivning(pages.refer("197803031231", "Cecilia Hemlig", consent=("kommun", "region")))
     anna = signed_in(pages, "anna.handlaggare@af")
     tasks = anna.get("/uppgifter").text
-    assert "Delta i inskrivningssamtalet" in tasks
+    assert "Delta i inskrivningssamtalet" in tasks  # in AF's pool
     assert "Cecilia" not in tasks
     assert "197803031231" not in tasks
+    assert anna.get(f"/arenden/{case.id}").status_code == 404  # need-to-know: on no team of it yet
+    r = anna.post(f"/uppgifter/{case.id}/delta_inskrivningssamtal/ta", data={"csrf_token": csrf_of(tasks)})
+    assert r.status_code == 303  # she takes the task, and so joins the team
     before = log_rows(pages, case.id)
     page = anna.get(f"/arenden/{case.id}").text
     assert "Samtycket omfattar inte din part" in page or "Deltagarens samtycke omfattar inte din part" in page

@@ -89,7 +89,7 @@ def test_saved_views_are_saved_opened_and_deleted_only_when_confirmed(pages: Pag
 
 
 def test_an_action_comes_back_to_its_row_and_my_cases_lists_the_team(pages: PagesApp) -> None:
-    case = pages.to_inskrivning(pages.refer(personnummer(1971, 3, 3, 771), "Jon Rad", consent=("af", "kommun")))
+    case = pages.to_inskrivning(pages.refer(personnummer(1971, 3, 3, 771), "Jon Rad", ("af", "kommun"), team=False))
     anna = signed_in(pages, ANNA)
     html = anna.get("/uppgifter").text
     anchor = f'id="uppgift-{case.id}-delta_inskrivningssamtal"'
@@ -103,7 +103,7 @@ def test_an_action_comes_back_to_its_row_and_my_cases_lists_the_team(pages: Page
     html = anna.get("/uppgifter?status=open").text
     assert "Du har tagit uppgiften." in html
     assert "Lämna tillbaka till min part" in html
-    mine = anna.get("/arenden").text
+    mine = anna.get("/arenden").text  # she joined the team by taking the task
     assert f'data-case="{case.id}"' in mine
     assert "Jon Rad" in mine
     other = pages.services.cases.execute(caller(ANNA), case.id, c.UnclaimTask(task_id="delta_inskrivningssamtal"),
