@@ -13,7 +13,7 @@ from typing import Any
 from api.app import create_app
 from engine.adapters.store.migrate import upgrade
 from engine.core import commands as c
-from engine.service.access import Caller
+from engine.service.access import SYSTEM, Caller
 from engine.service.views import CaseOut, ReferralIn
 from engine.settings import Settings
 from tests.fakes import FakeClock
@@ -73,19 +73,22 @@ class PagesApp:
     def refer(
         self, pnr: str, name: str, consent: tuple[str, ...] | None = ("af", "fk", "kommun", "region"), team: bool = True
     ) -> CaseOut:
-        """Referred by Sara (she is on the team); with `team`, the kit's people of the parties the
-        consent covers join the team too (need-to-know), added by their party's system."""
+        """Referred by Sara (she is on the team); with `team`, the kit's other people join it too."""
         case: CaseOut = self.services.cases.refer(
             caller("sara.samordnare@kommun"), ReferralIn(personnummer=pnr, name=name)
         )
         if consent:
             case = self.run(case, c.RecordConsent(parties=consent, given_on=self.clock.now.date(), form="skriftligt"))
-        for party, user_id in ACTOR.items() if team and consent else ():
-            if party in consent and party != "kommun":  # type: ignore[operator]
-                system = Caller(user_id=f"{party}-system", kind="party_system", party=party)
-                cmd = c.AddTeamMember(party=party, user_id=user_id, name=ACCOUNTS[user_id]["name"])
-                case = self.services.cases.execute(system, case.id, cmd, expected_version=None)
-        return case
+        return self.staff(case) if team else case
+
+    def staff(self, case: CaseOut) -> CaseOut:
+        """The kit's people of the other parties join the team (need-to-know), as the system."""
+        for party, who in ACTOR.items():
+            if party != "kommun":
+                self.services.cases.execute(
+                    SYSTEM, case.id, c.AddTeamMember(party, who, ACCOUNTS[who]["name"]), expected_version=None
+                )
+        return self.services.cases.get_case(caller("sara.samordnare@kommun"), case.id)  # type: ignore[no-any-return]
 
     def to_inskrivning(self, case: CaseOut) -> CaseOut:
         """Referral acknowledged, consent phase done, admitted: now in inskrivning (an AF task there)."""
