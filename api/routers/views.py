@@ -39,14 +39,20 @@ def list_views(
     return services.views.list(caller, kind)  # type: ignore[no-any-return]
 
 
-@router.post("", response_model=SavedViewOut, status_code=201, summary="Spara en vy / save a view",
-             responses=problem_responses(401, 403, 409, 422))  # fmt: skip
+@router.post(
+    "", response_model=SavedViewOut, status_code=201, summary="Spara en vy / save a view",
+    description="`Idempotency-Key` does not apply: the request is idempotent by its content (saving the same "
+    "filters under the same name again answers the view already stored; other filters under a name taken are "
+    "`view_exists`, 409); a key sent is ignored.",
+    openapi_extra={"x-idempotency": "not-applicable: idempotent by content (a name and its filters are stored once)"},
+    responses=problem_responses(401, 403, 409, 422),
+)  # fmt: skip
 def save_view(body: SavedViewIn, caller: CurrentCaller, services: ServicesDep) -> SavedViewOut:
     return services.views.save(caller, body.kind, body.name, body.filters)  # type: ignore[no-any-return]
 
 
-@router.delete("/{view_id}", status_code=204, summary="Ta bort en vy / delete a view",
+@router.delete("/{view}", status_code=204, summary="Ta bort en vy / delete a view",
                responses=problem_responses(401, 403, 404))  # fmt: skip
-def delete_view(view_id: ViewId, caller: CurrentCaller, services: ServicesDep) -> Response:
-    services.views.delete(caller, view_id)
+def delete_view(view: ViewId, caller: CurrentCaller, services: ServicesDep) -> Response:
+    services.views.delete(caller, view)
     return Response(status_code=204)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from engine.service import access
 from engine.service.access import Caller
@@ -21,7 +22,13 @@ MAX_VIEWS = 50
 """Per person and list: a handful is what a list needs; a bound keeps the table small."""
 
 
+_VIEW_EXAMPLE: JsonDict = {"id": 7, "kind": "tasks", "name": "Brådskande", "filters": {"priority": "high", "sort": "follow_up"},
+                 "created_at": "2026-12-01T09:00:00Z"}  # fmt: skip
+
+
 class SavedViewOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [_VIEW_EXAMPLE]})
+
     id: int
     kind: ViewKind
     name: str = Field(description="Vyns namn, unikt per person och lista")
@@ -30,6 +37,8 @@ class SavedViewOut(Out):
 
 
 class SavedViewList(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_VIEW_EXAMPLE]}]})
+
     items: list[SavedViewOut]
 
 
@@ -52,14 +61,18 @@ class SavedViewService:
         if not name:
             raise ServiceError("validation_error", "Ge vyn ett namn", details={"field": "name"})
         parsed = parse_filters(kind, filters)
-        if len(self._store.list(caller.user_id, kind)) >= MAX_VIEWS:
+        views = self._store.list(caller.user_id, kind)
+        if len(views) >= MAX_VIEWS and not any(v.name == name for v in views):
             message = f"Högst {MAX_VIEWS} sparade vyer per lista"
             raise ServiceError("validation_error", message, details={"field": "name"})
         # Only the filters given are kept: the view reads as its query string does.
         stored = parsed.model_dump(mode="json", exclude_unset=True)
         record = self._store.add(caller.user_id, kind, name, stored, self._clock())
-        if record is None:
-            raise ServiceError("view_exists", f"Du har redan en vy som heter '{name}'", details={"field": "name"})
+        if record is None:  # the name is taken: the same view again is that view (idempotent by content)
+            same = [v for v in self._store.list(caller.user_id, kind) if v.name == name and v.filters == stored]
+            if not same:
+                raise ServiceError("view_exists", f"Du har redan en vy som heter '{name}'", details={"field": "name"})
+            record = same[0]
         return _out(record)
 
     def delete(self, caller: Caller, view_id: int) -> None:

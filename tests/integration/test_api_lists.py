@@ -248,6 +248,8 @@ def test_saved_views_are_per_person_checked_against_the_list_filters_and_deleted
     assert view["filters"] == {"priority": "high", "sort": "follow_up"}
     overdue = {"kind": "cases", "name": "Brådskande", "filters": {"overdue": True}}
     assert api.post("/me/views", eva, overdue).status_code == 201
+    same = api.post("/me/views", eva, {"kind": "tasks", "name": "Brådskande", "filters": urgent})
+    assert (same.status_code, same.json()) == (201, view)  # idempotent by content
     again = api.post("/me/views", eva, {"kind": "tasks", "name": "Brådskande", "filters": {}})
     assert again.status_code == 409
     assert again.json()["type"].endswith("/view_exists")
