@@ -22,8 +22,13 @@ MAX_VIEWS = 50
 """Per person and list: a handful is what a list needs; a bound keeps the table small."""
 
 
-_VIEW_EXAMPLE: JsonDict = {"id": 7, "kind": "tasks", "name": "Brådskande", "filters": {"priority": "high", "sort": "follow_up"},
-                 "created_at": "2026-12-01T09:00:00Z"}  # fmt: skip
+_VIEW_EXAMPLE: JsonDict = {
+    "id": 7,
+    "kind": "tasks",
+    "name": "Brådskande",
+    "filters": {"priority": "high", "sort": "follow_up"},
+    "created_at": "2026-12-01T09:00:00Z",
+}
 
 
 class SavedViewOut(Out):
