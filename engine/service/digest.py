@@ -5,7 +5,9 @@ escalated, for the role it was escalated to. Each such recipient gets one line p
 e-mail: the digest writes one `digest_item` row per (address, task) in the outbox, status
 `digest`, and the dispatcher (engine/service/dispatch.py) collects the rows of an address into one
 `digest` e-mail on its next round, with the same rendering and retries as every other e-mail.
-Addresses come from the contact directory (role first, then the role's party). Items carry the
+Addresses come from the contact directory (role first, then the role's party); an assigned task's
+line goes to its assignee's own address instead (or to whoever stands in for them), so the digest
+is per person (issue 14). Items carry the
 case reference and the task, never the participant. The idempotency key contains the day, so a
 second run on the same day writes nothing new. On a day that is not a Swedish working day nothing
 is sent (the schedule may fire anyway).
@@ -25,6 +27,7 @@ from engine.service.access import Caller
 from engine.service.contacts import ContactDirectory
 from engine.service.errors import forbidden
 from engine.service.outbox_ports import DigestOutbox, NewOutboxMessage
+from engine.service.preferences import EmailPreferences
 
 
 class DigestLine(BaseModel):
@@ -85,11 +88,20 @@ class DigestService:
         sunday = today + timedelta(days=6 - today.weekday())
         with self._outbox.transaction() as tx:
             groups: dict[tuple[str, str], list[DigestLine]] = defaultdict(list)
-            for t in tx.open_tasks_due_by(sunday):
+            due = tx.open_tasks_due_by(sunday)
+            prefs = EmailPreferences(tx.account_preferences())
+            stand = tx.stand_ins(sorted({t.assignee for t in due if t.assignee}), today)
+            personal: dict[str, list[str]] = {}
+            for t in due:
                 line = DigestLine(
                     case_id=t.case_id, task_id=t.task_id, label=t.label, party=t.party, due=t.due.isoformat(),
                     overdue=t.due < today,
                 )  # fmt: skip
+                found = prefs.personal_contacts(stand.get(t.assignee) or [t.assignee]) if t.assignee else None
+                if t.assignee and found is not None:
+                    personal[t.assignee] = [c.address for c in found]
+                    groups[(t.assignee, t.party)].append(line)
+                    continue
                 for who in dict.fromkeys([t.responsible, *([t.escalated_to] if t.escalated_to else [])]):
                     groups[(who, t.party)].append(line)
             recipients: list[DigestRecipient] = []
@@ -97,8 +109,11 @@ class DigestService:
             written = 0
             event_ids: dict[str, int] = {}
             for (who, party), lines in sorted(groups.items()):
-                contacts = self._contacts.emails(who) or (self._contacts.emails(party) if who != party else [])
-                addresses = [c.address for c in contacts]
+                if who in personal:
+                    addresses = personal[who]
+                else:
+                    contacts = self._contacts.emails(who) or (self._contacts.emails(party) if who != party else [])
+                    addresses = [c.address for c in contacts]
                 if not addresses:
                     unaddressed.append(who)
                 recipients.append(

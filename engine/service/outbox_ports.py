@@ -84,12 +84,19 @@ class DueTask:
     responsible: str
     escalated_to: str | None
     due: date
+    assignee: str | None = None
 
 
 class DigestBatch(Protocol):
     """One transaction of the digest: read the open tasks, write the items not written yet."""
 
     def open_tasks_due_by(self, day: date) -> list[DueTask]: ...
+
+    def account_preferences(self) -> list[AccountPreference]: ...
+
+    def stand_ins(self, user_ids: Sequence[str], on: date) -> dict[str, list[str]]:
+        """Absent person → the substitutes standing in for them on `on` (`substitutes`)."""
+        ...
 
     def has_key(self, idempotency_key: str) -> bool: ...
 
@@ -115,12 +122,6 @@ class OutboxBatch(DigestBatch, Protocol):
     def existing_keys(self, keys: Sequence[str]) -> set[str]: ...
 
     def messages(self, ids: Sequence[int]) -> list[OutboxMessage]: ...
-
-    def account_preferences(self) -> list[AccountPreference]: ...
-
-    def stand_ins(self, user_ids: Sequence[str], on: date) -> dict[str, list[str]]:
-        """Absent person → the substitutes standing in for them on `on` (`substitutes`)."""
-        ...
 
     def definition(self, case_id: str) -> Definition | None:
         """The definition version the case runs on; None when the case is gone."""

@@ -122,6 +122,8 @@ def test_assign_only_to_a_member_and_removal_hides_the_case(people: Api) -> None
     moved = next(t for t in r.json()["tasks"] if t["task_id"] == task["task_id"])
     assert moved["assignee"] != NILS
     assert api.get(f"/cases/{case['id']}", NILS).status_code == 404  # removed: sees nothing of the case
+    assert NILS not in {r.user_id for r in rows(api, CaseMemberRow, case["id"])}
+    assert next(t for t in rows(api, TaskRow, case["id"]) if t.task_id == task["task_id"]).assignee != NILS
     r = post(api, case, "/team", ANNA, {"party": "kommun", "user_id": VERA, "name": "Vera"})
     assert r.status_code == 403  # another party's team
     assert r.json()["type"].endswith("/forbidden")
@@ -145,8 +147,10 @@ def test_hand_over_priority_follow_up_and_reference(people: Api) -> None:
     r = post(api, case, f"/tasks/{task['task_id']}/follow-up", SARA, {"on": day})
     assert next(t for t in r.json()["tasks"] if t["task_id"] == task["task_id"])["follow_up"] == day
     assert post(api, case, f"/tasks/{task['task_id']}/priority", SARA, {"priority": "urgent"}).status_code == 422
-    r = post(api, case, "/external-reference", "fk-system", {"party": "fk", "reference": "FK-2026-1"})
+    r = post(api, case, "/external-reference", "fk-system", {"party": "fk", "reference": "FK-2026-0"})
     assert r.status_code == 200, r.text
+    r = post(api, case, "/external-reference", "fk-system", {"party": "fk", "reference": "FK-2026-1"})
+    assert r.status_code == 200, r.text  # replaced: one row per party
     assert post(api, case, "/external-reference", SARA, {"party": "fk", "reference": "X"}).status_code == 403
     assert [(x.party, x.reference) for x in rows(api, CaseRefRow, case["id"])] == [("fk", "FK-2026-1")]
     assert api.get(f"/cases/{case['id']}", SARA).json()["external_references"] == {"fk": "FK-2026-1"}  # full

@@ -238,3 +238,27 @@ def test_an_assignee_without_an_address_leaves_it_to_the_roles_addresses() -> No
     contacts.register_email("samordnare", "team@kommun.example")
     _dispatcher(outbox, contacts, mail=mail).run_once()
     assert sorted(m["To"] for m in mail.messages) == ["sara@kommun.example", "team@kommun.example"]
+
+
+def test_the_digest_is_per_person_for_assigned_tasks_and_per_role_for_the_rest() -> None:
+    from engine.service.preferences import AccountPreference
+
+    outbox = FakeOutbox()
+    outbox.definitions["c1"] = finsam()
+    outbox.last_event_ids["c1"] = 7
+    outbox.preferences = [
+        AccountPreference("vera@kommun", "handlaggare", "kommun", (), "vera@kommun.example", "event"),
+        AccountPreference("nils@kommun", "handlaggare", "kommun", (), "nils@kommun.example", "event"),
+    ]
+    outbox.due_tasks = [
+        DueTask("c1", "a", "Veras", "kommun", "samordnare", None, date(2026, 6, 8), "vera@kommun"),
+        DueTask("c1", "b", "Ingens", "kommun", "samordnare", None, date(2026, 6, 9)),
+        DueTask("c1", "c", "Annas (borta)", "kommun", "samordnare", None, date(2026, 6, 9), "anna@kommun"),
+    ]
+    outbox.preferences.append(AccountPreference("anna@kommun", "handlaggare", "kommun", (), "anna@k.example", "event"))
+    outbox.substitutes["anna@kommun"] = ["nils@kommun"]
+    contacts = ContactDirectory()
+    contacts.register_email("samordnare", "team@kommun.example")
+    DigestService(outbox, FakeClock(NOW), contacts).run(SYSTEM)
+    sent = sorted((m.payload["to"], m.payload["task"]) for m in outbox.of_kind("digest_item"))
+    assert sent == [("nils@kommun.example", "c"), ("team@kommun.example", "b"), ("vera@kommun.example", "a")]

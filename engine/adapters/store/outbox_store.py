@@ -175,7 +175,9 @@ class SqlAlchemyOutboxBatch:
         out = []
         for t in tasks:
             assert t.due is not None
-            out.append(DueTask(t.case_id, t.task_id, t.label, t.party, t.responsible, t.escalated_to, t.due))
+            out.append(
+                DueTask(t.case_id, t.task_id, t.label, t.party, t.responsible, t.escalated_to, t.due, t.assignee)
+            )
         return out
 
     def last_event_id(self, case_id: str) -> int:
