@@ -227,13 +227,14 @@ def create_app(
 
     problems.install(app, service_error)
 
-    from api.routers import access_log, cases, definitions, events, me, meta, persons, tasks, team
+    from api.routers import access_log, cases, definitions, events, me, meta, persons, tasks, team, views
 
     for router in (
         meta.router,
         cases.router,
         team.router,
         tasks.router,
+        views.router,
         me.router,
         persons.router,
         definitions.router,

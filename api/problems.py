@@ -43,6 +43,7 @@ TITLES: dict[str, str] = {
     "payload_too_large": "Begäran är för stor / Payload too large",
     "too_many_requests": "För många försök / Too many requests",
     "body_too_deep": "För djupt nästlad JSON / JSON nested too deeply",
+    "view_exists": "Vyn finns redan / A saved view of that name exists",
 }
 
 STATUS_CODES: dict[int, str] = {

@@ -21,7 +21,6 @@ Party = Annotated[Line, Field(min_length=1, max_length=100, pattern=r"^[\w\-.]+$
 """A party id; which parties exist is the case's definition's to say (the service checks: unknown_party)."""
 Gender = Literal["kvinna", "man", "annat"]
 Decision = Literal["admitted", "not_admitted", "on_hold"]
-TaskFilter = Literal["open", "overdue", "due_this_week", "all"]
 
 
 Ident = Annotated[Line, Field(min_length=1, max_length=100, pattern=r"^[\w\-.]+$")]

@@ -25,6 +25,7 @@ from engine.adapters.store.queries import (
     SqlAlchemyEventFeed,
     SqlAlchemyReportSource,
 )
+from engine.adapters.store.saved_views_store import SqlAlchemySavedViews
 from engine.adapters.store.substitutes_store import SqlAlchemySubstitutes
 from engine.adapters.store.uow import UnitOfWork
 from engine.service.accounts import AccountService
@@ -44,6 +45,7 @@ from engine.service.outbox_ports import OutboxStore
 from engine.service.overview import OverviewService
 from engine.service.ports import CaseStore, GallringStore
 from engine.service.reports import ReportService
+from engine.service.saved_views import SavedViewService
 from engine.service.substitutes import SubstituteService
 from engine.service.uow import UowFactory
 from engine.settings import Settings
@@ -73,6 +75,8 @@ class Services:
     overview: OverviewService
     reports: ReportService
     loggkontroll: LoggkontrollService
+    views: SavedViewService
+    """Saved views of the lists, per person (`/api/v1/me/views`)."""
     outbox: OutboxStore
     """The outbox port: the dispatcher's and the digest's rows (`new_dispatcher`, `build_batch`)."""
     notifications: NotificationService
@@ -126,6 +130,7 @@ def build_services(
         overview=OverviewService(SqlAlchemyCaseCounts(uow)),
         reports=ReportService(SqlAlchemyReportSource(uow), clock),
         loggkontroll=LoggkontrollService(SqlAlchemyAccessLog(uow), clock),
+        views=SavedViewService(SqlAlchemySavedViews(uow), clock),
         outbox=outbox,
         notifications=NotificationService(outbox, clock, case_link=settings.case_link, base_url=settings.base_url),
         engine=engine,

@@ -29,6 +29,7 @@ from engine.service.outbox_ports import (
 from engine.service.ports import (
     AccessEntry,
     CaseChange,
+    CaseFilter,
     EventRecord,
     IdempotentAnswer,
     Key,
@@ -52,6 +53,7 @@ from engine.service.query_ports import (
     TaskSpan,
 )
 from engine.service.views import EventOut
+from tests import fake_lists
 
 
 class FakeClock:
@@ -473,6 +475,9 @@ class FakeCaseUnit:
         person = self.t.persons.get(case.person_id) if case.person_id else None
         return dataclasses.replace(case, person=person)
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
+        return {i: row for i in case_ids if (row := self.load(i)) is not None}
+
     load_for_command = load
 
     def lock_cases(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
@@ -502,19 +507,12 @@ class FakeCaseUnit:
         return mine[offset : offset + limit], len(mine)
 
     def tasks(self, where: TaskFilter, limit: int, offset: int) -> tuple[list[TaskRecord], int]:
-        def matches(t: TaskRecord) -> bool:
-            mine = t.party == where.party or t.responsible in where.roles or t.escalated_to in where.roles
-            return (
-                mine
-                and (where.statuses is None or t.status in where.statuses)
-                and (where.due_before is None or (t.due is not None and t.due < where.due_before))
-                and (where.due_from is None or (t.due is not None and t.due >= where.due_from))
-                and (where.due_to is None or (t.due is not None and t.due <= where.due_to))
-            )
+        return fake_lists.task_page(self.t.tasks.values(), where, limit, offset)
 
-        found = sorted(filter(matches, self.t.tasks.values()),
-                       key=lambda t: (t.due is None, t.due or datetime.min.date(), t.case_id, t.task_id))  # fmt: skip
-        return found[offset : offset + limit], len(found)
+    def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
+        ids, total = fake_lists.case_ids(self.t.cases.values(), where, limit, offset)
+        page = self.load_many(ids)
+        return [page[i] for i in ids if i in page], total
 
     def append(self, changes: Sequence[CaseChange]) -> None:
         t = self.t
@@ -558,7 +556,7 @@ class FakeCaseUnit:
                     t.tasks[(after.id, task.id)] = TaskRecord(
                         after.id, task.id, task.label, task.kind, task.phase, task.responsible, task.party,
                         task.status, task.due, task.blocking, task.meeting, task.escalated_to, task.created_on,
-                        task.closed_on,
+                        task.closed_on, task.assignee, task.assignee_name, task.priority, task.follow_up,
                     )  # fmt: skip
             for timer_id in ch.cancel_timers:
                 t.timers.pop((after.id, timer_id), None)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.pages import labels as L
 from api.pages.timeline import Words, sentence
-from api.pages.web import PageError, PartyMe, labels_of, render, services_of, session, today_of, web_of
+from api.pages.web import PageError, PartyMe, case_caller, labels_of, render, services_of, session, today_of, web_of
 from api.routing import CheckedRoute
 from engine.service.errors import ServiceError
 from engine.service.views import CaseOut, EventOut, TaskOut
@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 @router.get("/arenden/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, me: PartyMe, case_id: str, system: str = "") -> Response:
     svc = services_of(request)
-    caller = me.caller()
+    caller = case_caller(request, me)
     try:
         case, may = svc.cases.case_with_actions(caller, case_id, purpose="GET /arenden/{case_id}")
     except ServiceError as exc:

@@ -17,6 +17,8 @@ from api.pages import (
     case_forms,
     errors,
     forms,
+    lists,
+    my_cases,
     notifications,
     referral,
     signin,
@@ -31,9 +33,9 @@ from api.pages.web import STATIC_DIR, Web
 from engine.settings import Settings
 
 ROUTERS = (
-    signin.router, tasks.router, case.router, case_forms.router, case_confirm.router, referral.router, account.router,
-    admin.router, versions.router, forms.router, simulation_page.router, statistics.router, audit.router,
-    notifications.router,
+    signin.router, tasks.router, my_cases.router, lists.router, case.router, case_forms.router, case_confirm.router,
+    referral.router, account.router, admin.router, versions.router, forms.router, simulation_page.router,
+    statistics.router, audit.router, notifications.router,
 )  # fmt: skip
 
 

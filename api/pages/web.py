@@ -21,6 +21,7 @@ from api.pages.session import Session, SessionCodec
 from engine.core import commands as c
 from engine.core.decide import local_date
 from engine.core.definition import Definition
+from engine.service.access import Caller
 from engine.service.accounts import AccountOut, AccountService
 from engine.service.errors import ServiceError
 from engine.service.overview import OverviewService
@@ -154,6 +155,13 @@ def admin_account(me: Me) -> AccountOut:
 
 
 PartyMe = Annotated[AccountOut, Depends(party_account)]
+
+
+def case_caller(request: Request, me: AccountOut) -> Caller:
+    """The person as the case services see them: with whom they stand in for today (substitutes),
+    as the API's callers are (api/auth.py)."""
+    caller: Caller = services_of(request).substitutes.with_stand_ins(me.caller())
+    return caller
 AdminMe = Annotated[AccountOut, Depends(admin_account)]
 
 
@@ -234,7 +242,7 @@ def execute_command(
     version = form.get("version")
     expected = int(version) if version and version.isdigit() else None
     try:
-        services_of(request).cases.execute(me.caller(), case_id, command, expected_version=expected)
+        services_of(request).cases.execute(case_caller(request, me), case_id, command, expected_version=expected)
     except ServiceError as exc:
         sess.message("fel", service_error_message(exc))
         return False

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime
 
 from engine.core.decide import local_date
-from engine.core.definition import Definition
-from engine.core.state import OPEN_STATUSES, CaseState
 from engine.service import access
 from engine.service.access import Caller
 from engine.service.case_commands import normalise_personnummer
-from engine.service.case_views import case_out, event_at, event_out, person_out, task_out
+from engine.service.case_lists import paging
+from engine.service.case_views import case_out, event_at, event_out
 from engine.service.definitions import DefinitionCache
 from engine.service.errors import ServiceError
-from engine.service.ports import AccessEntry, CaseStore, CaseUnit, StoredCase, TaskFilter, new_access_entry
-from engine.service.views import CaseOut, EventOut, Page, PersonOut, TaskOut
-
-InboxFilter = Literal["open", "overdue", "due_this_week", "all"]
-MAX_LIMIT = 500
-
-
-def paging(limit: int, page: int) -> tuple[int, int]:
-    if limit < 1 or page < 1:
-        raise ServiceError("validation_error", "limit och page ska vara minst 1", details={"field": "limit"})
-    return min(limit, MAX_LIMIT), page
+from engine.service.ports import AccessEntry, CaseStore, CaseUnit, StoredCase, new_access_entry
+from engine.service.views import CaseOut, EventOut, Page
 
 
 class CaseQueries:
@@ -66,53 +55,6 @@ class CaseQueries:
             unit.commit()
             items = [event_at(event_out(e), level, d) for e in events]
             return Page[EventOut](items=items, limit=limit, page=page, total=total)
-
-    def inbox(
-        self, caller: Caller, status: InboxFilter = "open", limit: int = 20, page: int = 1, purpose: str = "inbox"
-    ) -> Page[TaskOut]:
-        party = access.require_party(caller)
-        limit, page = paging(limit, page)
-        now = self._clock()
-        today = local_date(now)
-        open_ = tuple(sorted(OPEN_STATUSES))
-        if status == "open":
-            where = TaskFilter(party, caller.roles, open_)
-        elif status == "overdue":
-            where = TaskFilter(party, caller.roles, open_, due_before=today)
-        elif status == "due_this_week":
-            monday = today - timedelta(days=today.weekday())
-            where = TaskFilter(party, caller.roles, open_, due_from=monday, due_to=monday + timedelta(days=6))
-        elif status == "all":
-            where = TaskFilter(party, caller.roles)
-        else:
-            raise ServiceError("validation_error", f"Okänt filter '{status}'", details={"field": "status"})
-        with self._store.unit() as unit:
-            tasks, total = unit.tasks(where, limit, (page - 1) * limit)
-            persons: dict[str, PersonOut | None] = {}
-            logged: list[AccessEntry] = []
-            definitions: dict[str, Definition] = {}
-            states: dict[str, CaseState] = {}
-            for case_id in dict.fromkeys(t.case_id for t in tasks):
-                row = _found(unit.load(case_id))
-                d = definitions[case_id] = self._defs.get(unit, row.definition_id, row.definition_version)
-                persons[case_id] = None
-                states[case_id] = row.state
-                if access.case_level(caller, row.state, d, identified=row.person_id is not None, now=now) == "full":
-                    persons[case_id] = person_out(row.person)
-                    logged.append(self._entry(caller, row, "inbox", purpose))
-            # A role counts only within the caller's party (the store matched role names only).
-            # Need-to-know: a person outside a case's team sees only its party's pool.
-            mine = [
-                t
-                for t in tasks
-                if access.sees_task(caller, t, definitions[t.case_id])
-                and (access.knows(caller, states[t.case_id], definitions[t.case_id], now) or access.pooled(caller, t))
-            ]
-            total -= len(tasks) - len(mine)
-            unit.log_access([e for e in logged if any(t.case_id == e.case_id for t in mine)])
-            items = [task_out(t, today, persons.get(t.case_id), caller) for t in mine]
-            unit.commit()
-            return Page[TaskOut](items=items, limit=limit, page=page, total=total)
 
     def search_person(self, caller: Caller, personnummer: str, purpose: str = "search_person") -> list[CaseOut]:
         """Cases of a person whose consent covers the caller's party. Personnummer only ever in a body."""

@@ -9,14 +9,16 @@ from datetime import datetime
 from engine.core import commands as c
 from engine.service.access import Caller, PageAction
 from engine.service.case_commands import CaseCommands, normalise_personnummer
-from engine.service.case_queries import MAX_LIMIT, CaseQueries, InboxFilter
+from engine.service.case_lists import MAX_LIMIT, CaseLists
+from engine.service.case_queries import CaseQueries
 from engine.service.case_views import case_out, event_out, task_out, task_state_out
 from engine.service.definitions import DefinitionCache
+from engine.service.list_filters import CaseQuery, TaskQuery
 from engine.service.ports import CaseStore
 from engine.service.views import CaseOut, EventOut, Page, ReferralIn, TaskOut
 
 __all__ = [
-    "MAX_LIMIT", "CaseService", "InboxFilter", "case_out", "event_out", "normalise_personnummer", "task_out",
+    "MAX_LIMIT", "CaseService", "case_out", "event_out", "normalise_personnummer", "task_out",
     "task_state_out",
 ]  # fmt: skip
 """`event_out`, `task_out` & co. live in engine/service/case_views.py; importable from here too."""
@@ -29,6 +31,7 @@ class CaseService:
         self.store = store
         self._commands = CaseCommands(store, clock, ids, definitions)
         self._queries = CaseQueries(store, clock, definitions)
+        self._lists = CaseLists(store, clock, definitions)
 
     # --- commands: one `execute` for every case command, one for referral ------------------------
 
@@ -67,10 +70,16 @@ class CaseService:
     ) -> Page[EventOut]:
         return self._queries.timeline(caller, case_id, limit, page, purpose)
 
-    def inbox(
-        self, caller: Caller, status: InboxFilter = "open", limit: int = 20, page: int = 1, purpose: str = "inbox"
+    def tasks(
+        self, caller: Caller, query: TaskQuery | None = None, limit: int = 20, page: int = 1, purpose: str = "inbox"
     ) -> Page[TaskOut]:
-        return self._queries.inbox(caller, status, limit, page, purpose)
+        """The inbox: the caller's tasks, filtered and sorted (engine/service/case_lists.py)."""
+        return self._lists.tasks(caller, query, limit, page, purpose)
+
+    def cases(
+        self, caller: Caller, query: CaseQuery | None = None, limit: int = 20, page: int = 1, purpose: str = "cases"
+    ) -> Page[CaseOut]:
+        return self._lists.cases(caller, query, limit, page, purpose)
 
     def search_person(self, caller: Caller, personnummer: str, purpose: str = "search_person") -> list[CaseOut]:
         return self._queries.search_person(caller, personnummer, purpose)

@@ -159,12 +159,39 @@ class TaskRecord:
 
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
+    """The rows of `CaseUnit.tasks`: the party's tasks or its roles' (`roles`), narrowed by the rest.
+    `assignees`: assigned to one of these people (the caller and whom they stand in for);
+    `unassigned`: to nobody; `responsible`: the responsible role is one of these. Dates are
+    inclusive except `due_before` (strictly before)."""
+
     party: str
     roles: tuple[str, ...]
     statuses: tuple[str, ...] | None = None
     due_before: date | None = None
     due_from: date | None = None
     due_to: date | None = None
+    assignees: tuple[str, ...] | None = None
+    unassigned: bool = False
+    responsible: tuple[str, ...] | None = None
+    case_id: str | None = None
+    phase: str | None = None
+    priority: str | None = None
+    sort: str = "due"
+    """due | -due | priority | follow_up | created"""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """The rows of `CaseUnit.cases`. `members`: the case's team has one of these people (scope mine:
+    the caller and whom they stand in for); else the cases of `party`: a task of it, a member
+    of it, or referred by it. `overdue_on`: has an open task due before that day."""
+
+    party: str
+    members: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    phase: str | None = None
+    overdue_on: date | None = None
+    external_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +245,10 @@ class CaseUnit(Protocol):
         """The cases locked for update, in id order (after the event-append lock)."""
         ...
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
+        """The cases of these ids that exist, in one read (a list's page)."""
+        ...
+
     def cases_of_person(self, person_id: str) -> list[StoredCase]: ...
     def cases_on(self, definition_id: str, version: int, status: str) -> list[StoredCase]: ...
     def person_by_number(self, personnummer: str) -> PersonRecord | None: ...
@@ -229,6 +260,10 @@ class CaseUnit(Protocol):
 
     def events(self, case_id: str, limit: int, offset: int) -> tuple[list[EventRecord], int]: ...
     def tasks(self, where: TaskFilter, limit: int, offset: int) -> tuple[list[TaskRecord], int]: ...
+    def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
+        """One page of the cases that match (newest change first) and how many match in all."""
+        ...
+
 
     # --- writing -------------------------------------------------------------------------
     def append(self, changes: Sequence[CaseChange]) -> None:

@@ -189,3 +189,32 @@ class Accounts(Protocol):
 
 class AccountStore(Protocol):
     def transaction(self) -> AbstractContextManager[Accounts]: ...
+
+
+# --- saved views of the lists ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedViewRecord:
+    id: int
+    user_id: str
+    kind: str
+    name: str
+    filters: dict[str, Any]
+    created_at: datetime
+
+
+class SavedViewStore(Protocol):
+    """A person's named filters of the task and case lists (`saved_views`), each call one transaction."""
+
+    def list(self, user_id: str, kind: str | None) -> list[SavedViewRecord]:
+        """In name order; with `kind`, that list's views only."""
+        ...
+
+    def add(self, user_id: str, kind: str, name: str, filters: dict[str, Any], at: datetime) -> SavedViewRecord | None:
+        """None (nothing written) when the person has a view of that kind and name already."""
+        ...
+
+    def delete(self, user_id: str, view_id: int) -> bool:
+        """False when the person has no view with that id."""
+        ...

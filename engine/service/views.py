@@ -89,6 +89,12 @@ _TASK_EXAMPLE: JsonDict = {
     "closed_on": None,
     "overdue": False,
     "person": None,
+    "assignee": "anna.handlaggare@af",
+    "assignee_name": "Anna Andersson",
+    "priority": "normal",
+    "follow_up": None,
+    "on_behalf_of": None,
+    "on_behalf_of_name": None,
 }
 
 
@@ -119,6 +125,10 @@ class TaskOut(Out):
         default=None, description="Anroparen har uppgiften som ersättare för denna person (användar-id)"
     )
     on_behalf_of_name: str | None = Field(default=None, description='T.ex. "för Anna A."')
+    colleagues: list[TeamMemberOut] = Field(
+        default_factory=list,
+        description="I listan: uppgiftspartens personer i ärendets team, som uppgiften kan lämnas till",
+    )
 
 
 class TeamMemberOut(Out):

@@ -70,13 +70,16 @@ class PagesApp:
         out: CaseOut = self.services.cases.execute(caller(who), case.id, cmd, expected_version=None)
         return out
 
-    def refer(self, pnr: str, name: str, consent: tuple[str, ...] | None = ("af", "fk", "kommun", "region")) -> CaseOut:
+    def refer(
+        self, pnr: str, name: str, consent: tuple[str, ...] | None = ("af", "fk", "kommun", "region"), team: bool = True
+    ) -> CaseOut:
+        """Referred by Sara (she is on the team); with `team`, the kit's other people join it too."""
         case: CaseOut = self.services.cases.refer(
             caller("sara.samordnare@kommun"), ReferralIn(personnummer=pnr, name=name)
         )
         if consent:
             case = self.run(case, c.RecordConsent(parties=consent, given_on=self.clock.now.date(), form="skriftligt"))
-        return self.staff(case)
+        return self.staff(case) if team else case
 
     def staff(self, case: CaseOut) -> CaseOut:
         """The kit's people of the other parties join the team (need-to-know), as the system."""

@@ -11,6 +11,7 @@ from engine.adapters.store.models import AccessLogRow, EventRow, OutboxRow, Pers
 from engine.bootstrap import Services
 from engine.core import commands as c
 from engine.service.errors import ServiceError
+from engine.service.list_filters import TaskQuery
 from engine.service.views import ReferralIn
 from tests.fakes import FakeClock
 from tests.integration.service_kit import (
@@ -90,7 +91,7 @@ def test_party_without_consent_sees_only_its_own_tasks_with_the_case_reference(
 def test_inbox_shows_a_name_only_where_consent_covers_the_party(services: Services, clock: FakeClock) -> None:
     case = services.cases.refer(AF_HANDLAGGARE, named_referral())
     with_consent(services, case.id, ("kommun",))
-    inbox = services.cases.inbox(SAMORDNARE, "open")
+    inbox = services.cases.tasks(SAMORDNARE, TaskQuery(status="open"))
     assert inbox.total == 1
     task = inbox.items[0]
     assert (task.case_id, task.task_id, task.party) == (case.id, "inhamta_samtycke", "kommun")
@@ -99,15 +100,15 @@ def test_inbox_shows_a_name_only_where_consent_covers_the_party(services: Servic
     assert [r.resource for r in access_rows(services, user_id=SAMORDNARE.user_id)][-1] == "inbox"
 
     other = services.cases.refer(AF_HANDLAGGARE, named_referral(pnr="198112189876", name="Bo Berg"))
-    inbox = services.cases.inbox(SAMORDNARE, "all", limit=10)
+    inbox = services.cases.tasks(SAMORDNARE, TaskQuery(status="all"), limit=10)
     by_case = {t.case_id: t for t in inbox.items}
     assert by_case[other.id].person is None  # no consent yet: the case reference only
 
     clock.advance(days=10)
-    overdue = services.cases.inbox(SAMORDNARE, "overdue")
+    overdue = services.cases.tasks(SAMORDNARE, TaskQuery(status="overdue"))
     assert {t.task_id for t in overdue.items} == {"inhamta_samtycke", "bekrafta_remiss"}
     assert all(t.overdue for t in overdue.items)
-    assert services.cases.inbox(AF, "open").total == 0
+    assert services.cases.tasks(AF, TaskQuery(status="open")).total == 0
 
 
 def test_withdrawn_consent_hides_personal_data_on_the_next_call(services: Services) -> None:
@@ -133,7 +134,7 @@ def test_forbund_admin_and_auditor_never_see_a_case(services: Services) -> None:
         for call in (
             lambda who: services.cases.get_case(who, case.id),
             lambda who: services.cases.timeline(who, case.id),
-            lambda who: services.cases.inbox(who, "open"),
+            lambda who: services.cases.tasks(who, TaskQuery(status="open")),
             lambda who: services.cases.search_person(who, PNR_ANNA),
             lambda who: services.cases.refer(who, named_referral()),
             lambda who: services.cases.execute(who, case.id, c.RecordContact(), expected_version=None),

@@ -16,7 +16,7 @@ from tests.integration.api_kit import Api, new_personnummer
 SARA = "sara.samordnare@kommun"
 ADMIN = "forbund.admin"
 ROOT = Path(__file__).resolve().parents[2]
-NOT_APPLICABLE = {"/api/v1/token", "/api/v1/persons/search", "/api/v1/me/substitutes"}
+NOT_APPLICABLE = {"/api/v1/token", "/api/v1/persons/search", "/api/v1/me/substitutes", "/api/v1/me/views"}
 
 
 @dataclass

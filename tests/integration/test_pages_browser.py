@@ -166,7 +166,7 @@ def test_handlaggare_sees_an_overdue_task_completes_it_and_the_case_moves_on(
         assert "Försenad" in row.inner_text()
         assert "Alva Exempel" in row.inner_text()  # the consent covers the kommun
         v.check("mina-uppgifter")
-        page.get_by_label("Visa").select_option("overdue")
+        page.get_by_label("När").select_option("overdue")
         page.get_by_role("button", name="Visa", exact=True).click()
         page.wait_for_load_state()
         assert page.locator("tr[data-task='bekrafta_remiss']").count() == 1

@@ -11,13 +11,14 @@ from sqlalchemy import Connection, Engine, Row, Select, bindparam, func, insert,
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.adapters.store import writer, writer_pg
+from engine.adapters.store import list_queries, writer, writer_pg
 from engine.adapters.store.db import EVENT_APPEND_LOCK, EVENT_APPEND_LOCK_SHARED
 from engine.adapters.store.writer import CASES, EVENTS, IDEMPOTENCY, PERSONS, TASKS, TIMERS
 from engine.core.state import CaseState
 from engine.service.ports import (
     AccessEntry,
     CaseChange,
+    CaseFilter,
     EventRecord,
     IdempotentAnswer,
     Key,
@@ -148,28 +149,18 @@ class SqlAlchemyCaseUnit:
         return [EventRecord(**r) for r in conn.execute(q).mappings()], int(total or 0)
 
     def tasks(self, where: TaskFilter, limit: int, offset: int) -> tuple[list[TaskRecord], int]:
-        mine = [TASKS.c.party == where.party]
-        if where.roles:
-            mine += [TASKS.c.responsible.in_(where.roles), TASKS.c.escalated_to.in_(where.roles)]
-        clauses: list[Any] = [or_(*mine)]
-        if where.statuses is not None:
-            clauses.append(TASKS.c.status.in_(where.statuses))
-        if where.due_before is not None:
-            clauses.append(TASKS.c.due < where.due_before)
-        if where.due_from is not None:
-            clauses.append(TASKS.c.due >= where.due_from)
-        if where.due_to is not None:
-            clauses.append(TASKS.c.due <= where.due_to)
-        conn = self._conn()
-        total = conn.execute(select(func.count()).select_from(TASKS).where(*clauses)).scalar()
-        q = (
-            select(TASKS)
-            .where(*clauses)
-            .order_by(TASKS.c.due.is_(None), TASKS.c.due, TASKS.c.case_id, TASKS.c.task_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [TaskRecord(**r) for r in conn.execute(q).mappings()], int(total or 0)
+        rows, total = list_queries.tasks(self._conn(), where, limit, offset)
+        return [TaskRecord(**r) for r in rows], total
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, StoredCase]:
+        if not case_ids:
+            return {}
+        return {r[0]: stored_case(r) for r in self._conn().execute(_CASES.where(CASES.c.id.in_(list(case_ids))))}
+
+    def cases(self, where: CaseFilter, limit: int, offset: int) -> tuple[list[StoredCase], int]:
+        ids, total = list_queries.case_ids(self._conn(), where, limit, offset)
+        found = self.load_many(ids)
+        return [found[i] for i in ids if i in found], total
 
     # --- writing -------------------------------------------------------------------------
 

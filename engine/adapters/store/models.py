@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -74,6 +75,7 @@ class CaseRow(Base):
             name="fk_cases_definition_definitions",
         ),
         Index("ix_cases_definition", "definition_id", "definition_version", "status"),
+        Index("ix_cases_status_phase_updated_at", "status", "phase", "updated_at"),  # 0008_list_indexes
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -128,6 +130,10 @@ class EventRow(Base):
     actor: Mapped[str | None] = mapped_column(String(200))
 
 
+OPEN_TASK = "status IN ('open', 'accepted')"
+"""The open tasks (engine.core.state.OPEN_STATUSES), the predicate of the lists' partial index."""
+
+
 class TaskRow(Base):
     __tablename__ = "tasks"
     __table_args__ = (
@@ -135,6 +141,11 @@ class TaskRow(Base):
         Index("ix_tasks_responsible_status_due", "responsible", "status", "due"),
         Index("ix_tasks_assignee_status_due", "assignee", "status", "due"),
         Index("ix_tasks_party_status_priority_due", "party", "status", "priority", "due"),
+        Index("ix_tasks_escalated_to_status_due", "escalated_to", "status", "due"),  # 0008_list_indexes
+        Index(
+            "ix_tasks_open_party_due", "party", "due", "case_id", "task_id",
+            postgresql_where=text(OPEN_TASK), sqlite_where=text(OPEN_TASK),
+        ),  # fmt: skip  # 0008_list_indexes: a party's open tasks in due order
     )
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
