@@ -23,6 +23,9 @@
   area.addEventListener('input', () => write(false));
   form.addEventListener('submit', () => write(true));
 
+  // the code editor (editor.js) hides the textarea and stands in for it
+  function focusEditor() { if (window.insatsEditor) window.insatsEditor.focus(); else area.focus(); }
+
   function offer(d) {
     const box = document.createElement('div');
     box.className = 'flash info';
@@ -40,13 +43,13 @@
       area.value = d.text;
       area.dispatchEvent(new Event('input', { bubbles: true }));
       box.remove();
-      area.focus();
+      focusEditor();
     });
     const drop = document.createElement('button');
     drop.type = 'button';
     drop.className = 'secondary';
     drop.textContent = 'Släng utkastet';
-    drop.addEventListener('click', () => { storage.removeItem(key); box.remove(); area.focus(); });
+    drop.addEventListener('click', () => { storage.removeItem(key); box.remove(); focusEditor(); });
     box.append(text, restore, drop);
     form.parentNode.insertBefore(box, form);
   }

@@ -10,6 +10,7 @@
   var status = document.getElementById("validering-status");
   var list = document.getElementById("problem-lista");
   var diagram = document.getElementById("diagram");
+  var drawnFor = area.value;  // the text the diagram on the page was drawn for (the server drew it)
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var helpNode = document.getElementById("editor-help");
   var help = helpNode ? JSON.parse(helpNode.textContent) : { schema: {}, durations: [], ids: {} };
@@ -79,7 +80,8 @@
     if (result.ok) {
       status.textContent = "Inga fel.";
       status.className = "good";
-      if (result.svg) diagram.innerHTML = result.svg;
+      // redraw only for a changed text: the admin's zoom and scroll stay while they only look
+      if (result.svg && result.text !== drawnFor) { diagram.innerHTML = result.svg; drawnFor = result.text; }
     } else {
       status.textContent = causes + " fel i definitionen.";
       status.className = "bad";
@@ -93,7 +95,7 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept": "application/json" },
       body: JSON.stringify({ yaml: text })
-    }).then(function (r) { return r.json(); });
+    }).then(function (r) { return r.json(); }).then(function (result) { result.text = text; return result; });
   }
 
   list.addEventListener("click", function (ev) {
@@ -372,10 +374,19 @@
       CM.hoverTooltip(hover, { hoverTime: 300 }),
       CM.keymap.of([].concat(CM.completionKeymap, CM.defaultKeymap, CM.searchKeymap, CM.historyKeymap, CM.lintKeymap, [CM.indentWithTab])),
       CM.EditorView.contentAttributes.of({ "aria-labelledby": "yaml-label", "aria-describedby": "validering", tabindex: "0" }),
-      CM.EditorView.updateListener.of(function (u) { if (u.docChanged) area.value = u.state.doc.toString(); })
+      CM.EditorView.updateListener.of(function (u) {
+        if (!u.docChanged) return;
+        area.value = u.state.doc.toString();
+        area.dispatchEvent(new Event("input", { bubbles: true }));  // the draft (draft.js) follows the editor
+      })
     ]
   });
   document.getElementById("yaml-label").addEventListener("click", function () { view.focus(); });
   area.form.addEventListener("submit", function () { area.value = view.state.doc.toString(); });
+  // a text put into the textarea by another script (the draft's "Återställ utkastet") goes into the editor
+  area.addEventListener("input", function () {
+    var text = view.state.doc.toString();
+    if (area.value !== text) view.dispatch({ changes: { from: 0, to: text.length, insert: area.value } });
+  });
   window.insatsEditor = view;  // for the browser tests and the console
 })();

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.integration.pages_kit import PASSWORD, PNR_ALVA, PNR_BO, PagesApp, build, caller, personnummer
-from tests.integration.test_pages_browser import ARGS, CHROMIUM, Visit, free_port
+from tests.integration.test_pages_browser import ARGS, CHROMIUM, Visit, free_port, set_editor_text
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
 AUDITOR = "greta.granskare@forbund"
@@ -216,7 +216,7 @@ def test_an_expired_session_in_the_editor_keeps_the_text(served: tuple[PagesApp,
         page.wait_for_load_state()
         editor = page.url
         text = page.locator("#yaml").input_value() + "\n# en ändring som inte får gå förlorad\n"
-        page.locator("#yaml").fill(text)
+        set_editor_text(page, text)
         v.context.clear_cookies()  # the session runs out while she edits
         page.get_by_role("button", name="Spara som ny version").click()
         page.wait_for_load_state()
@@ -234,6 +234,7 @@ def test_an_expired_session_in_the_editor_keeps_the_text(served: tuple[PagesApp,
         v.check("utkast-erbjuds")
         offer.get_by_role("button", name="Återställ utkastet").click()
         assert page.locator("#yaml").input_value() == text
+        assert page.evaluate("window.insatsEditor.state.doc.toString()") == text  # in the editor, not only the form
         assert page.locator("#utkast").count() == 0
-        page.locator("#yaml").fill(page.locator("#yaml").input_value())
+        set_editor_text(page, text + "# och en till\n")
         page.evaluate("localStorage.clear()")
