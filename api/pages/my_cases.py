@@ -15,6 +15,7 @@ from api.pages.web import PartyMe, case_caller, phase_labels, render, services_o
 from api.routing import CheckedRoute
 from engine.core.decide import local_date
 from engine.service.list_filters import CaseQuery
+from engine.service.notify_texts import case_reference
 from engine.service.views import CaseOut, Page
 
 router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
@@ -56,7 +57,7 @@ def cases_page(request: Request, me: PartyMe) -> Response:
         every: Page[CaseOut] = svc.cases(who, query, limit=lists.SEARCH_LIMIT, page=1, purpose=purpose)
         hits = [
             c for c in every.items
-            if lists.matches(needle, c.person.name if c.person else None, c.id[:8], _reference(c, me.party))
+            if lists.matches(needle, c.person.name if c.person else None, case_reference(c.id), _reference(c, me.party))
         ]  # fmt: skip
         total = len(hits)
         items = hits[(page - 1) * lists.PER_PAGE : page * lists.PER_PAGE]

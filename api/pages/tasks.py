@@ -31,6 +31,7 @@ from api.routing import CheckedRoute
 from engine.core import commands as c
 from engine.service.accounts import AccountOut
 from engine.service.list_filters import TaskQuery
+from engine.service.notify_texts import case_reference
 from engine.service.views import Page, TaskOut
 
 router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
@@ -61,7 +62,7 @@ def _section(request: Request, me: AccountOut, query: TaskQuery, needle: str, pa
     every: Page[TaskOut] = svc.tasks(who, query, limit=lists.SEARCH_LIMIT, page=1, purpose=purpose)
     hits = [
         t for t in every.items
-        if lists.matches(needle, t.label, t.person.name if t.person else None, t.case_id[:8])
+        if lists.matches(needle, t.label, t.person.name if t.person else None, case_reference(t.case_id))
     ]  # fmt: skip
     start = (page - 1) * lists.PER_PAGE
     return hits[start : start + lists.PER_PAGE], len(hits)

@@ -24,6 +24,7 @@ from engine.core.definition import Definition
 from engine.service.access import Caller
 from engine.service.accounts import AccountOut, AccountService
 from engine.service.errors import ServiceError
+from engine.service.notify_texts import case_reference
 from engine.service.overview import OverviewService
 from engine.settings import Settings
 
@@ -31,6 +32,7 @@ log = logging.getLogger("insats.pages")
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE.parent / "templates"))
 TEMPLATES.env.globals["L"] = L
+TEMPLATES.env.filters["case_ref"] = case_reference  # INS-3F2A9C0D: the reference the e-mails and lists say
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TEMPLATES.env.filters["lokal"] = lambda at: at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 STATIC_DIR = HERE.parent / "static"

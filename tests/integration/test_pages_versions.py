@@ -145,9 +145,9 @@ def test_the_migration_preview_says_per_case_what_changes_and_only_the_confirmat
     assert r.status_code == 303, text_of(r.text)
     page = c.get("/admin/definitioner/finsam-insats/migrera?fran=1&till=2").text
     words = text_of(page)
-    assert f"Ärende {later.id[:8]}: Kan inte flyttas" in words
+    assert f"Ärende INS-{later.id[:8].upper()}: Kan inte flyttas" in words
     assert "Välj fas (finns inte i version 2)" in page
-    assert f"Ärende {early.id[:8]}: Flyttas Fas: Aktualisering → Aktualisering (samma)" in words
+    assert f"Ärende INS-{early.id[:8].upper()}: Flyttas Fas: Aktualisering → Aktualisering (samma)" in words
     assert (
         "Bekräfta mottagen remiss och kontakta deltagaren (Samordnare): förfallodagen flyttas från 2026-06-23 "
         "till 2026-06-18" in words  # 5 and 3 arbetsdagar from Monday 15 June; midsommarafton is off
@@ -157,7 +157,7 @@ def test_the_migration_preview_says_per_case_what_changes_and_only_the_confirmat
     assert PNR_ALVA not in page
     r = c.get("/admin/definitioner/finsam-insats/migrera?fran=1&till=2&fas_inskrivning=intag")
     words = text_of(r.text)
-    assert f"Ärende {later.id[:8]}: Flyttas Fas: Inskrivning → Intag" in words
+    assert f"Ärende INS-{later.id[:8].upper()}: Flyttas Fas: Inskrivning → Intag" in words
     assert "Ja, flytta 2 ärenden till version 2" in words
     running = pages.app.state.web.overview.running_per_version(caller(ADMIN), "finsam-insats")
     assert running.get(("finsam-insats", 1)) == 2  # previews moved nothing

@@ -78,7 +78,7 @@ def test_admin_edits_a_task_compares_publishes_migrates_and_simulates(
         page.wait_for_load_state()
         page.get_by_label("Aktualisering", exact=True).select_option(label="Aktualisering")
         preview = page.locator("#forhandsgranskning-ruta").inner_text()
-        assert f"Ärende {case.id[:8]}" in preview
+        assert f"Ärende INS-{case.id[:8].upper()}" in preview
         assert "förfallodagen flyttas" in preview
         assert "Testperson" not in page.content()
         assert pnr not in page.content()
