@@ -492,6 +492,9 @@ class FakeCaseUnit:
     def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None:
         return self.t.idempotency.get((caller, key))
 
+    def case_with_reference(self, party: str, reference: str) -> str | None:
+        return next((c.id for c in self.t.cases.values() if c.state.external_refs.get(party) == reference), None)
+
     def save_answer(self, answer: IdempotentAnswer) -> None:
         if (answer.caller, answer.key) in self.t.idempotency:
             raise TryAgain("Idempotency-Key stored meanwhile")
