@@ -221,6 +221,11 @@ class FakeAccountsTransaction:
     def get(self, user_id: str) -> AccountRecord | None:
         return self._pending.get(user_id)
 
+    def of_party(self, party: str) -> list[AccountRecord]:
+        found = [a for a in self._pending.values()
+                 if a.party == party and a.active and a.kind in ("handlaggare", "samordnare")]  # fmt: skip
+        return sorted(found, key=lambda a: (a.name, a.user_id))
+
     def put(self, account: AccountRecord) -> None:
         self._pending[account.user_id] = account
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from engine.core import commands as c
-from engine.service.access import Caller, PageAction
+from engine.service.access import Caller
 from engine.service.case_commands import CaseCommands, normalise_personnummer
 from engine.service.case_queries import MAX_LIMIT, CaseQueries, InboxFilter
 from engine.service.case_views import case_out, event_out, task_out, task_state_out
@@ -58,7 +58,7 @@ class CaseService:
 
     def case_with_actions(
         self, caller: Caller, case_id: str, purpose: str = "get_case"
-    ) -> tuple[CaseOut, dict[PageAction, str | None]]:
+    ) -> tuple[CaseOut, dict[str, str | None]]:
         """The case, and what the caller may do on it (None, or the reason in words): for pages."""
         return self._queries.case_with_actions(caller, case_id, purpose)
 
