@@ -182,7 +182,36 @@ def _text(e: Any, w: Words) -> str:  # noqa: C901 - one branch per event type, r
         return f"Rehabiliteringskedjan: dag {d.get('day')} är nådd"
     if t == "ProtectedIdentitySet":
         return f"{_subject(w, a)} registrerade att deltagaren har skyddade personuppgifter"
-    return L.EVENTS.get(t, "Händelse i ärendet")
+    return _team_text(e, w, task) or L.EVENTS.get(t, "Händelse i ärendet")
+
+
+def _team_text(e: Any, w: Words, task: str) -> str | None:
+    """The case team's events (issue 14): people by the names recorded with them, never their ids."""
+    t, d, a = e.type, e.data, e.actor
+    Task = task[0].upper() + task[1:]  # noqa: N806
+    party = w.party(d.get("party"))
+    if t == "TeamMemberAdded":
+        return f"{d.get('name') or w.who(d.get('user_id')) or 'En handläggare'} kom med i teamet för {party}{_by(w, a)}"
+    if t == "TeamMemberRemoved":
+        return f"{w.who(d.get('user_id')) or 'En handläggare'} togs bort ur teamet för {party}{_by(w, a)}"
+    if t == "CaseHandedOver":
+        old = w.who(d.get("from_user")) or "en handläggare"
+        return f"Ärendet lämnades över från {old} till {d.get('to_name') or 'en kollega'} ({party})"
+    if t == "TaskAssigned":
+        return f"{Task} tilldelades {d.get('assignee_name') or 'en handläggare'}{_by(w, a)}"
+    if t == "TaskUnassigned":
+        return f"{Task} har ingen tilldelad längre"
+    if t == "TaskPriorityChanged":
+        return f"{Task} fick prioritet {'hög' if d.get('priority') == 'high' else 'normal'}{_by(w, a)}"
+    if t == "TaskFollowUpChanged":
+        on = day_text(d.get("on"))
+        return f"{Task} ska påbörjas senast {on}" if on else f"{Task} har inget datum för påbörja senast längre"
+    if t == "ExternalReferenceSet":
+        ref = d.get("reference")
+        return f"{party} registrerade diarienummer {ref}" if ref else f"{party} tog bort sitt diarienummer"
+    if t == "EmergencyAccessGranted":
+        return f"{w.who(d.get('user_id')) or 'En handläggare'} ({party}) fick nödåtkomst till ärendet"
+    return None
 
 
 NOTE_KEYS = ("note", "reason", "text")

@@ -54,6 +54,18 @@ DATA: dict[str, dict[str, Any]] = {
     "CaseClosed": {"phase": "avslut", "outcome": "studier", "reason": None, "avbrott": False},
     "CaseMigrated": {"from_version": 1, "to_version": 2},
     "ProtectedIdentitySet": {},
+    "TeamMemberAdded": {"party": "kommun", "user_id": "per@kommun", "name": "Per Holm", "role": "samordnare"},
+    "TeamMemberRemoved": {"party": "kommun", "user_id": "per@kommun"},
+    "CaseHandedOver": {"party": "kommun", "from_user": "sara@kommun", "to_user": "per@kommun", "to_name": "Per Holm",
+                       "tasks": ["bekrafta_remiss"]},
+    "TaskAssigned": {"task": "bekrafta_remiss", "party": "kommun", "assignee": "per@kommun",
+                     "assignee_name": "Per Holm"},
+    "TaskUnassigned": {"task": "bekrafta_remiss", "party": "kommun"},
+    "TaskPriorityChanged": {"task": "bekrafta_remiss", "party": "kommun", "priority": "high"},
+    "TaskFollowUpChanged": {"task": "bekrafta_remiss", "party": "kommun", "on": "2026-06-20"},
+    "ExternalReferenceSet": {"party": "kommun", "reference": "KS 2026/41"},
+    "EmergencyAccessGranted": {"user_id": "per@kommun", "party": "kommun", "reason": "Deltagaren ringde",
+                               "until": "2026-06-16T08:00:00+00:00"},
 }
 EXPECTED = {
     "ConsentRecorded": "Sara Lind registrerade samtycke för Arbetsförmedlingen och Kommunen "
@@ -63,9 +75,16 @@ EXPECTED = {
     "FactRecorded": "Sara Lind registrerade 'Avstämningsmöte hållet': 15 juni 2026",
     "TaskEscalated": "Uppgiften 'Bekräfta mottagen remiss' eskalerades till Teamledare",
     "CaseClosed": "Sara Lind avslutade ärendet med utfallet Studier",
+    "TeamMemberAdded": "Per Holm kom med i teamet för Kommunen av Sara Lind",
+    "CaseHandedOver": "Ärendet lämnades över från Sara Lind till Per Holm (Kommunen)",
+    "TaskAssigned": "Uppgiften 'Bekräfta mottagen remiss' tilldelades Per Holm av Sara Lind",
+    "TaskPriorityChanged": "Uppgiften 'Bekräfta mottagen remiss' fick prioritet hög av Sara Lind",
+    "ExternalReferenceSet": "Kommunen registrerade diarienummer KS 2026/41",
+    "EmergencyAccessGranted": "Per Holm (Kommunen) fick nödåtkomst till ärendet",
 }  # fmt: skip
 CODES = ("admitted", "studier", "arbetstraning", "avstamningsmote_hallet", "bekrafta_remiss", "samordnare",
-         "teamledare", "kommun", "af", "sara@kommun", "phase_left", "work_training", "finsam-insats")  # fmt: skip
+         "teamledare", "kommun", "af", "sara@kommun",
+         "per@kommun", "high", "phase_left", "work_training", "finsam-insats")  # fmt: skip
 KEYS = re.compile(r"\b(label|task|phase|due|parties|remaining|fact|value|decision|outcome|reason|to|on|day):")
 
 
