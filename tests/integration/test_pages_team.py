@@ -94,7 +94,16 @@ def test_tasks_show_the_assignee_priority_and_follow_up_and_change_them(pages: P
     assert "Ange datum som ÅÅÅÅ-MM-DD." in page
 
 
-def test_our_reference_is_set_and_one_taken_by_another_case_is_refused_in_words(pages: PagesApp) -> None:
+def test_our_reference_is_set_and_one_taken_by_another_case_is_refused_in_words(db_url: str, tmp_path: Path) -> None:
+    """On SQLite and PostgreSQL: the unique index (party, reference) is never a 500."""
+    pages = build(tmp_path, db_url)
+    try:
+        _reference_taken(pages)
+    finally:
+        pages.close()
+
+
+def _reference_taken(pages: PagesApp) -> None:
     c, first = new_case(pages)
     _c2, second = new_case(pages)
     page = post(c, f"{first}/diarienummer", {"diarienummer": "KS 2026/41"}, section="team")
@@ -159,3 +168,20 @@ def test_substitutes_on_the_settings_page_and_the_stand_in_sees_the_cases(pages:
     assert r.status_code == 303
     assert "Du har ingen ersättare." in view(c, "/installningar")
     assert vera.get(path).status_code == 404
+
+
+def test_a_task_of_another_party_offers_no_team_forms(pages: PagesApp) -> None:
+    """access.may_act's `task:<id>`: only the task's own party gets claim, assign, priority, follow-up."""
+    _n[0] += 1
+    case = pages.to_inskrivning(pages.refer(personnummer(1984, 3, 3, _n[0]), "Otto Part"))
+    af_tasks = [t.task_id for t in case.tasks if t.party == "af" and t.status in ("open", "accepted")]
+    kommun_tasks = [t.task_id for t in case.tasks if t.party == "kommun" and t.status in ("open", "accepted")]
+    assert af_tasks
+    sara = view(signed_in(pages, SARA), f"/arenden/{case.id}")
+    anna = view(signed_in(pages, "anna.handlaggare@af"), f"/arenden/{case.id}")
+    for tid in af_tasks:
+        assert f"/uppgifter/{tid}/prioritet" not in sara
+        assert f"/uppgifter/{tid}/prioritet" in anna
+    for tid in kommun_tasks:
+        assert f"/uppgifter/{tid}/prioritet" in sara
+        assert f"/uppgifter/{tid}/prioritet" not in anna
