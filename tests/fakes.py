@@ -223,6 +223,11 @@ class FakeAccountsTransaction:
     def get(self, user_id: str) -> AccountRecord | None:
         return self._pending.get(user_id)
 
+    def of_party(self, party: str) -> list[AccountRecord]:
+        found = [a for a in self._pending.values()
+                 if a.party == party and a.active and a.kind in ("handlaggare", "samordnare")]  # fmt: skip
+        return sorted(found, key=lambda a: (a.name, a.user_id))
+
     def put(self, account: AccountRecord) -> None:
         self._pending[account.user_id] = account
 
@@ -496,6 +501,9 @@ class FakeCaseUnit:
 
     def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None:
         return self.t.idempotency.get((caller, key))
+
+    def case_with_reference(self, party: str, reference: str) -> str | None:
+        return next((c.id for c in self.t.cases.values() if c.state.external_refs.get(party) == reference), None)
 
     def save_answer(self, answer: IdempotentAnswer) -> None:
         if (answer.caller, answer.key) in self.t.idempotency:

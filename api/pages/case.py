@@ -4,12 +4,15 @@ post to api/pages/case_forms.py; irreversible actions ask first (api/pages/case_
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.pages import labels as L
+from api.pages.case_team import team_context
+from api.pages.emergency import hidden_case_page
 from api.pages.timeline import Words, sentence
 from api.pages.web import PageError, PartyMe, case_caller, labels_of, render, services_of, session, today_of, web_of
 from api.routing import CheckedRoute
@@ -25,6 +28,8 @@ def case_page(request: Request, me: PartyMe, case_id: str, system: str = "") -> 
     try:
         case, may = svc.cases.case_with_actions(caller, case_id, purpose="GET /arenden/{case_id}")
     except ServiceError as exc:
+        if exc.code == "not_found":
+            return hidden_case_page(request, me, case_id)
         raise PageError(exc.status, exc.message) from None
     d = labels_of(request, case.definition_id, case.definition_version)
     forms: dict[str, Any] = d.get("forms", {})
@@ -48,7 +53,8 @@ def case_page(request: Request, me: PartyMe, case_id: str, system: str = "") -> 
         "uppgifter": True, "ga-vidare": active, "samtycke": active, "kontakt": active, "avbrott": active,
         "beslut": active and phase_kind == "decision", "avslut": active and phase_kind == "exit",
         "forlangning": active and extendable, "uppgifter-i-arendet": bool(facts),
-        "tidslinje": case.access != "tasks", "oaterkalleligt": (active and may_withdraw) or may_protect,
+        "tidslinje": case.access != "tasks", "team": case.access != "tasks",
+        "oaterkalleligt": (active and may_withdraw) or may_protect,
     }  # fmt: skip
     sess = session(request)
     acted = sess.extra.pop("acted", None)
@@ -87,8 +93,19 @@ def case_page(request: Request, me: PartyMe, case_id: str, system: str = "") -> 
             "my_party": me.party,
             "acted": acted if notices else None,
             "notices": notices,
+            "emergency_until": emergency_until(events, me.user_id, svc.clock()),
+            **team_context(request, me, case, may, d, active),
         },
     )
+
+
+def emergency_until(events: list[EventOut], user_id: str, now: datetime) -> datetime | None:
+    """Until when the caller's nödåtkomst to the case lasts (the timeline's newest grant to them)."""
+    for e in reversed(events):
+        if e.type == "EmergencyAccessGranted" and e.data.get("user_id") == user_id and e.data.get("until"):
+            until = datetime.fromisoformat(str(e.data["until"]))
+            return until if until > now else None
+    return None
 
 
 def words_for(request: Request, d: dict[str, Any], case: CaseOut, events: list[EventOut]) -> Words:

@@ -15,6 +15,8 @@ from api.pages import (
     case,
     case_confirm,
     case_forms,
+    case_team,
+    emergency,
     errors,
     forms,
     lists,
@@ -33,9 +35,9 @@ from api.pages.web import STATIC_DIR, Web
 from engine.settings import Settings
 
 ROUTERS = (
-    signin.router, tasks.router, my_cases.router, lists.router, case.router, case_forms.router, case_confirm.router,
-    referral.router, account.router, admin.router, versions.router, forms.router, simulation_page.router,
-    statistics.router, audit.router, notifications.router,
+    signin.router, tasks.router, my_cases.router, lists.router, case.router, case_forms.router, case_team.router,
+    emergency.router, case_confirm.router, referral.router, account.router, admin.router, versions.router, forms.router,
+    simulation_page.router, statistics.router, audit.router, notifications.router,
 )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -130,6 +130,16 @@ def local_path(url: str | None, default: str) -> str:
     return url
 
 
+class SignedIn(AccountOut):
+    """The signed-in person as the pages' caller: their account with the absent colleagues they
+    stand in for today (as the API's caller, api/auth.py: `SubstituteService.with_stand_ins`)."""
+
+    stands_in_for: tuple[str, ...] = ()
+
+    def caller(self) -> Caller:
+        return replace(super().caller(), stands_in_for=self.stands_in_for)
+
+
 def current_account(request: Request) -> AccountOut:
     sess = session(request)
     if not sess.user_id:
@@ -137,8 +147,10 @@ def current_account(request: Request) -> AccountOut:
     account = web_of(request).accounts.get(sess.user_id)
     if account is None:
         raise LoginRequired()
-    request.state.account = account
-    return account
+    caller = services_of(request).substitutes.with_stand_ins(account.caller())
+    signed_in = SignedIn(**account.model_dump(), stands_in_for=caller.stands_in_for)
+    request.state.account = signed_in
+    return signed_in
 
 
 Me = Annotated[AccountOut, Depends(current_account)]

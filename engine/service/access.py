@@ -363,19 +363,20 @@ def log_access(
 
 PageAction = Literal[
     "record_consent", "withdraw_consent_all", "withdraw_consent_own", "decide", "move", "fact", "contact",
-    "extend", "exit", "abort", "protect",
+    "extend", "exit", "abort", "protect", "team", "reference",
 ]  # fmt: skip
+TASK_ACTION = "task:"
+"""`may_act`'s key for the team actions on one task (claim, assign, priority, follow-up): `task:<id>`."""
 
 
-def may_act(
-    caller: Caller, state: CaseState, definition: Definition, now: datetime
-) -> dict[PageAction, str | None]:
-    """What the caller may do on the case, for the pages to offer: each action with None (allowed)
-    or the reason in words. Asks `authorize_command` with a command of each kind, so no rule is
-    written twice; whether the core then accepts the command (a guard, a phase) is the core's word."""
+def may_act(caller: Caller, state: CaseState, definition: Definition, now: datetime) -> dict[str, str | None]:
+    """What the caller may do on the case, for the pages to offer: each action (`PageAction`, and
+    `task:<id>` for each open task's team actions) with None (allowed) or the reason in words. Asks
+    `authorize_command` with a command of each kind, so no rule is written twice; whether the core
+    then accepts the command (a guard, a phase) is the core's word."""
     today = state.phase_entered_on
     own = (caller.party,) if caller.party else ()
-    samples: dict[PageAction, c.Command] = {
+    samples: dict[str, c.Command] = {
         "record_consent": c.RecordConsent(parties=own, given_on=today),
         "withdraw_consent_all": c.WithdrawConsent(parties=None),
         "withdraw_consent_own": c.WithdrawConsent(parties=own),
@@ -387,9 +388,14 @@ def may_act(
         "exit": c.ExitCase(outcome=""),
         "abort": c.AbortCase(reason=""),
         "protect": c.ProtectIdentity(),
+        "team": c.AddTeamMember(party=caller.party or "", user_id="", name=""),
+        "reference": c.SetExternalReference(party=caller.party or "", reference=None),
     }
-    out: dict[PageAction, str | None] = {}
-    for action, command in samples.items():
+    tasks: dict[str, c.Command] = {
+        f"{TASK_ACTION}{t.id}": c.SetTaskPriority(task_id=t.id, priority="normal") for t in state.open_tasks()
+    }
+    out: dict[str, str | None] = {}
+    for action, command in {**samples, **tasks}.items():
         try:
             authorize_command(caller, state, definition, command, now)
         except ServiceError as exc:

@@ -75,6 +75,14 @@ class AccountService:
             row = tx.get(user_id)
             return _out(row) if row is not None and row.active else None
 
+    def colleagues(self, caller: Caller) -> list[AccountOut]:
+        """The active handläggare and samordnare of the caller's party, by name (whom a person can
+        add to a case's team, assign a task to or name as substitute); none for other callers."""
+        if caller.party is None:
+            return []
+        with self._store.transaction() as tx:
+            return [_out(row) for row in tx.of_party(caller.party)]
+
     def save(
         self,
         user_id: str,

@@ -27,6 +27,7 @@ from engine.service.ports import (
     IdempotentAnswer,
     NewPerson,
     PersonRecord,
+    ReferenceTaken,
     StoredCase,
     TryAgain,
     VersionConflict,
@@ -52,6 +53,13 @@ def version_conflict(case_id: str, expected: int | None, current: int | None) ->
         "Ärendet har ändrats sedan du läste det: läs om det och försök igen",
         details={"case_id": case_id, "expected_version": expected, "current_version": current},
     )
+
+
+def reference_taken() -> ServiceError:
+    """A party's own case number is on another of its cases (checked before append; a race the
+    check missed is the store's `ReferenceTaken`): the same answer either way."""
+    return ServiceError("reference_taken", "Diarienumret används redan i ett annat ärende hos er part",
+                        status=409, details={"field": "reference"})  # fmt: skip
 
 
 def request_hash(payload: dict[str, Any]) -> str:
@@ -122,6 +130,8 @@ class CaseCommands:
                         )  # fmt: skip
                     try:
                         unit.append([change])
+                    except ReferenceTaken:
+                        raise reference_taken() from None
                     except VersionConflict:
                         expected = request.get("expected_version")
                         if expected is None:
@@ -154,6 +164,10 @@ class CaseCommands:
         result = decide(d, state, _as_caller(command, caller), now)
         if isinstance(result, Rejected):
             raise ServiceError.from_rejection(result)
+        if isinstance(command, c.SetExternalReference):
+            ref = result.state.external_refs.get(command.party)
+            if ref is not None and unit.case_with_reference(command.party, ref) not in (None, case_id):
+                raise reference_taken()
         change = changed(row, result, now, caller.user_id)
         out, logged = case_out(caller, change.after, result.state, d, now, after_command=True)
         if logged:

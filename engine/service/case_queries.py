@@ -32,7 +32,7 @@ class CaseQueries:
 
     def case_with_actions(
         self, caller: Caller, case_id: str, purpose: str = "get_case"
-    ) -> tuple[CaseOut, dict[access.PageAction, str | None]]:
+    ) -> tuple[CaseOut, dict[str, str | None]]:
         """The case as `get_case` reads it, and what the caller may do on it (`access.may_act`)."""
         with self._store.unit() as unit:
             row = _found(unit.load(case_id))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from engine.core import commands as c
-from engine.service.access import Caller, PageAction
+from engine.service.access import Caller
 from engine.service.case_commands import CaseCommands, normalise_personnummer
 from engine.service.case_lists import MAX_LIMIT, CaseLists
 from engine.service.case_queries import CaseQueries
@@ -61,7 +61,7 @@ class CaseService:
 
     def case_with_actions(
         self, caller: Caller, case_id: str, purpose: str = "get_case"
-    ) -> tuple[CaseOut, dict[PageAction, str | None]]:
+    ) -> tuple[CaseOut, dict[str, str | None]]:
         """The case, and what the caller may do on it (None, or the reason in words): for pages."""
         return self._queries.case_with_actions(caller, case_id, purpose)
 

@@ -215,6 +215,16 @@ class VersionConflict(Exception):
         self.case_id = case_id
 
 
+class ReferenceTaken(Exception):
+    """A party's own reference (diarienummer) is already on another case of that party: the unique
+    index (party, reference) refused the write (a race the service's check did not see)."""
+
+    def __init__(self, party: str, reference: str) -> None:
+        super().__init__(f"{party}: {reference}")
+        self.party = party
+        self.reference = reference
+
+
 class TryAgain(Exception):
     """The transaction lost to another one (deadlock, serialisation failure, a unique key such as an
     Idempotency-Key or a personnummer inserted meanwhile): nothing was written, run the unit again."""
@@ -253,6 +263,10 @@ class CaseUnit(Protocol):
     def cases_on(self, definition_id: str, version: int, status: str) -> list[StoredCase]: ...
     def person_by_number(self, personnummer: str) -> PersonRecord | None: ...
     def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None: ...
+    def case_with_reference(self, party: str, reference: str) -> str | None:
+        """The id of the case on which `party` stored `reference` as its own case number, if any."""
+        ...
+
     def save_answer(self, answer: IdempotentAnswer) -> None:
         """Store an idempotent answer that no case change carries (a migration's report);
         `TryAgain` when another transaction stored one under the key meanwhile."""
@@ -268,7 +282,7 @@ class CaseUnit(Protocol):
     # --- writing -------------------------------------------------------------------------
     def append(self, changes: Sequence[CaseChange]) -> None:
         """Write decided changes (several of one case in sequence allowed). Raises
-        `VersionConflict` or `TryAgain`, having written nothing that will be committed."""
+        `VersionConflict`, `ReferenceTaken` or `TryAgain`, having written nothing that will be committed."""
         ...
 
     def log_access(self, entries: Sequence[AccessEntry]) -> None: ...

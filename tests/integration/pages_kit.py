@@ -112,8 +112,9 @@ class PagesApp:
         return case
 
 
-def build(tmp: Path) -> PagesApp:
-    url = f"sqlite:///{tmp / 'pages.db'}"
+def build(tmp: Path, url: str | None = None) -> PagesApp:
+    """The app on a new SQLite file in `tmp`, or on the database at `url` (migrated here)."""
+    url = url or f"sqlite:///{tmp / 'pages.db'}"
     upgrade(url)
     clock = FakeClock(START)
     app = create_app(Settings(database_url=url, key_dir=tmp / "keys"), clock=clock)

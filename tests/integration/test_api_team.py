@@ -156,6 +156,21 @@ def test_hand_over_priority_follow_up_and_reference(people: Api) -> None:
     assert api.get(f"/cases/{case['id']}", SARA).json()["external_references"] == {"fk": "FK-2026-1"}  # full
 
 
+def test_a_reference_used_by_another_case_of_the_party_is_409(people: Api) -> None:
+    api = people
+    first, second = new_case(api), new_case(api)
+    body = {"party": "fk", "reference": f"FK-{first['id'][:8]}"}
+    assert post(api, first, "/external-reference", "fk-system", body).status_code == 200
+    r = post(api, second, "/external-reference", "fk-system", body)
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/reference_taken")
+    assert r.json()["detail"] == "Diarienumret används redan i ett annat ärende hos er part"
+    assert rows(api, CaseRefRow, second["id"]) == []
+    r = post(api, second, "/external-reference", "af-system", {"party": "af", "reference": body["reference"]})
+    assert r.status_code == 200, r.text  # another party's numbers are its own
+
+
 def test_emergency_access_is_logged_and_flagged(people: Api) -> None:
     api = people
     case = new_case(api)

@@ -18,10 +18,17 @@ from engine.core.decide import decide
 from engine.core.events import Decision
 from engine.service.changes import changed
 from engine.service.errors import ServiceError
-from engine.service.ports import StoredCase, VersionConflict
+from engine.service.ports import ReferenceTaken, StoredCase, VersionConflict
 from tests.fakes import FakeClock
 from tests.integration.conftest import make_services
-from tests.integration.service_kit import SAMORDNARE, assert_store_matches_state, load_state, named_referral, rows
+from tests.integration.service_kit import (
+    PNR_BO,
+    SAMORDNARE,
+    assert_store_matches_state,
+    load_state,
+    named_referral,
+    rows,
+)
 from tests.integration.store_kit import PG_HOST, PG_PORT, PG_USER
 
 
@@ -45,6 +52,30 @@ def test_a_change_decided_on_a_stale_case_is_a_conflict_and_writes_nothing(servi
     assert [(e.id, e.seq, e.type) for e in rows(services, EventRow, case.id)] == events
     assert load_state(services, case.id)[0].version == case.version + 1
     assert_store_matches_state(services, case.id)
+
+
+def test_a_reference_another_case_took_meanwhile_is_reference_taken(services: Services) -> None:
+    """The service checks a party's reference before append; a rival that took it between that
+    check and the write hits the unique index (party, reference): the store says `ReferenceTaken`
+    (not a 500), writes nothing, and the service answers 409 `reference_taken`."""
+    party = SAMORDNARE.party
+    assert party is not None
+    a = services.cases.refer(SAMORDNARE, named_referral())
+    b = services.cases.refer(SAMORDNARE, named_referral(PNR_BO, "Bo Berg"))
+    cmd = c.SetExternalReference(party=party, reference="DNR 2026/17")
+    row, decision = _decided(services, b.id, cmd)
+    services.cases.execute(SAMORDNARE, a.id, cmd, None)  # the rival takes it first
+    with services.case_store.unit() as unit, pytest.raises(ReferenceTaken) as taken:
+        unit.append([changed(row, decision, services.clock(), SAMORDNARE.user_id)])
+    assert (taken.value.party, taken.value.reference) == (party, "DNR 2026/17")
+    assert load_state(services, b.id)[0].version == b.version  # nothing written
+    with pytest.raises(ServiceError) as refused:
+        services.cases.execute(SAMORDNARE, b.id, cmd, None)  # the service's own check
+    assert (refused.value.code, refused.value.status) == ("reference_taken", 409)
+    assert refused.value.message == "Diarienumret används redan i ett annat ärende hos er part"
+    services.cases.execute(SAMORDNARE, a.id, cmd, None)  # its own case keeps it: no change, no error
+    services.cases.execute(SAMORDNARE, b.id, c.SetExternalReference(party=party, reference="DNR 2026/18"), None)
+    assert_store_matches_state(services, b.id)
 
 
 def test_a_change_that_does_not_bump_the_version_is_refused(services: Services) -> None:

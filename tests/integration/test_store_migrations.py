@@ -83,3 +83,35 @@ def test_plain_postgresql_urls_use_psycopg() -> None:
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_0009_gives_every_stored_definition_its_forms_labels(empty_db_url: str) -> None:
+    """A row stored before `forms` was a key of its labels gets it (the case page's forms); a row
+    whose YAML no longer loads keeps what it had."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from engine.core.loader import loads
+    from engine.service.definitions import stored_labels
+
+    text = (Path(__file__).resolve().parents[2] / "definitions" / "finsam-insats.yaml").read_text(encoding="utf-8")
+    full = stored_labels(loads(text, "finsam-insats"))
+    old = {k: v for k, v in full.items() if k != "forms"}
+    upgrade(empty_db_url, "0008_list_indexes")
+    table = Base.metadata.tables["definitions"]
+    engine = make_engine(empty_db_url)
+    try:
+        row = {"name": "x", "published": True, "created_at": datetime.now(UTC), "created_by": "test"}
+        with engine.begin() as conn:
+            rows = [{**row, "id": "finsam-insats", "yaml": text}, {**row, "id": "trasig", "yaml": ": ["}]
+            conn.execute(table.insert(), [{**r, "version": 1, "labels": old} for r in rows])
+        upgrade(empty_db_url)
+        with engine.connect() as conn:
+            labels = dict(conn.execute(sa.select(table.c.id, table.c.labels)).all())
+    finally:
+        engine.dispose()
+    assert labels["finsam-insats"] == full
+    assert labels["finsam-insats"]["forms"]["phase_kinds"]
+    assert labels["trasig"] == old

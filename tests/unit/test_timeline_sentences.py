@@ -80,7 +80,8 @@ EXPECTED = {
     "TaskPriorityChanged": "Sara Lind satte prioritet hög på uppgiften 'Bekräfta mottagen remiss'",
 }  # fmt: skip
 CODES = ("admitted", "studier", "arbetstraning", "avstamningsmote_hallet", "bekrafta_remiss", "samordnare",
-         "teamledare", "kommun", "af", "sara@kommun", "phase_left", "work_training", "finsam-insats")  # fmt: skip
+         "teamledare", "kommun", "af", "sara@kommun",
+         "per@kommun", "high", "phase_left", "work_training", "finsam-insats")  # fmt: skip
 KEYS = re.compile(r"\b(label|task|phase|due|parties|remaining|fact|value|decision|outcome|reason|to|on|day):")
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.adapters.store.web_models import WebAccountRow
+from engine.service.access import PERSON_KINDS
 from engine.service.query_ports import AccountRecord
 from engine.service.uow import UowFactory
 
@@ -31,6 +32,15 @@ class SqlAlchemyAccountsTransaction:
     def get(self, user_id: str) -> AccountRecord | None:
         row = self._s.get(WebAccountRow, user_id)
         return _record(row) if row is not None else None
+
+    def of_party(self, party: str) -> list[AccountRecord]:
+        q = (
+            select(WebAccountRow)
+            .where(WebAccountRow.party == party, WebAccountRow.active.is_(True),
+                   WebAccountRow.kind.in_(sorted(PERSON_KINDS)))  # fmt: skip
+            .order_by(WebAccountRow.name, WebAccountRow.user_id)
+        )
+        return [_record(row) for row in self._s.scalars(q)]
 
     def put(self, account: AccountRecord) -> None:
         row = self._s.get(WebAccountRow, account.user_id)

@@ -23,6 +23,7 @@ from engine.service.ports import (
     IdempotentAnswer,
     Key,
     PersonRecord,
+    ReferenceTaken,
     StoredCase,
     TaskFilter,
     TaskRecord,
@@ -133,6 +134,11 @@ class SqlAlchemyCaseUnit:
         found = self._conn().execute(q).first()
         return None if found is None else PersonRecord(found[0], found[1], found[2], bool(found[3]))
 
+    def case_with_reference(self, party: str, reference: str) -> str | None:
+        q = select(writer.REFS.c.case_id).where(writer.REFS.c.party == party, writer.REFS.c.reference == reference)
+        found = self._conn().execute(q).first()
+        return None if found is None else str(found[0])
+
     def idempotent_answer(self, caller: str, key: str) -> IdempotentAnswer | None:
         q = select(IDEMPOTENCY).where(IDEMPOTENCY.c.caller == caller, IDEMPOTENCY.c.key == key)
         found = self._conn().execute(q).mappings().first()
@@ -166,7 +172,13 @@ class SqlAlchemyCaseUnit:
 
     def append(self, changes: Sequence[CaseChange]) -> None:
         self._hold_append_lock()  # before any case row lock (the feed's horizon relies on it)
-        writer.append(self._conn(), changes)
+        try:
+            writer.append(self._conn(), changes)
+        except IntegrityError as exc:
+            taken = reference_taken(exc, changes)
+            if taken is None:
+                raise
+            raise taken from exc
 
     def log_access(self, entries: Sequence[AccessEntry]) -> None:
         if entries:
@@ -208,6 +220,20 @@ class SqlAlchemyCaseUnit:
 def log_access_in_session(session: Session, entries: Sequence[AccessEntry]) -> None:
     if entries:
         session.connection().execute(insert(writer.ACCESS_LOG), [writer.vars_of(e) for e in entries])
+
+
+def reference_taken(exc: IntegrityError, changes: Sequence[CaseChange]) -> ReferenceTaken | None:
+    """The unique index (party, reference) of `case_refs` refused a reference another case took
+    meanwhile (SQLite names the columns, PostgreSQL the index): the reference the changes set."""
+    text = str(exc.orig)
+    if "ix_case_refs_party_reference" not in text and "case_refs.reference" not in text:
+        return None
+    for ch in changes:
+        before = ch.before.state.external_refs if ch.before is not None else {}
+        for party, ref in ch.after.state.external_refs.items():
+            if before.get(party) != ref:
+                return ReferenceTaken(party, ref)
+    return ReferenceTaken("", "")
 
 
 def retryable(exc: DBAPIError) -> bool:

@@ -32,20 +32,9 @@ def upgrade() -> None:
 def _fill_labels() -> None:
     """The stored versions' labels, parsed once here; one that no longer loads keeps NULL (its
     pages show ids)."""
-    from engine.core.loader import DefinitionError, loads
-    from engine.service.definitions import stored_labels
+    from engine.adapters.store.definition_labels import fill_definition_labels
 
-    conn = op.get_bind()
-    table = sa.table("definitions", sa.column("id"), sa.column("version"), sa.column("yaml"),
-                     sa.column("labels", sa.JSON()))  # fmt: skip
-    for did, version, text in conn.execute(sa.select(table.c.id, table.c.version, table.c.yaml)).all():
-        try:
-            labels = stored_labels(loads(text, f"{did}@{version}"))
-        except DefinitionError:
-            continue
-        conn.execute(
-            table.update().where(table.c.id == did, table.c.version == version).values(labels=labels)
-        )
+    fill_definition_labels(op.get_bind())
 
 
 def downgrade() -> None:
