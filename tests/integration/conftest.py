@@ -21,6 +21,16 @@ from tests.integration.store_kit import (  # noqa: F401  (fixtures)
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_artifacts() -> None:
+    """The screenshots of one run, every browser test's: last run's are cleared once, when the session starts
+    (a module clearing them would delete the screenshots the modules before it took)."""
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    if artifacts.exists():
+        for png in artifacts.rglob("*.png"):
+            png.unlink()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -144,13 +144,6 @@ class Visit:
         self.context.close()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fresh_artifacts() -> None:
-    if ARTIFACTS.exists():
-        for png in ARTIFACTS.glob("*.png"):
-            png.unlink()
-
-
 def test_handlaggare_sees_an_overdue_task_completes_it_and_the_case_moves_on(
     served: tuple[PagesApp, str], browser: Any, axe: str
 ) -> None:
